@@ -1,0 +1,5 @@
+"""`python -m secureai` runs the CLI."""
+
+from secureai.cli import main
+
+main()

@@ -1,0 +1,31 @@
+"""The `check` stage: what a schema cannot say. Each check is a function Spec -> diagnostics."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from secureai.check.access import check_access
+from secureai.check.network import check_network
+from secureai.check.references import check_references
+from secureai.check.target import check_target
+from secureai.check.values import check_values
+from secureai.check.vault import check_vault
+from secureai.check.workloads import check_workloads
+from secureai.diagnostics import Diagnostic
+from secureai.model.spec import Spec
+
+
+def run_checks(spec: Spec, base_dir: Path, environ: Mapping[str, str]) -> list[Diagnostic]:
+    return [
+        *check_references(spec),
+        *check_values(spec, base_dir, environ),
+        *check_workloads(spec),
+        *check_network(spec),
+        *check_access(spec),
+        *check_vault(spec),
+        *check_target(spec),
+    ]
+
+
+__all__ = ["run_checks"]

@@ -1,0 +1,39 @@
+"""What the target Kubernetes version can and cannot do for this spec."""
+
+from __future__ import annotations
+
+from secureai.diagnostics import Diagnostic, warning
+from secureai.model.spec import Spec
+
+PSP_REMOVED = 25  # PodSecurityPolicy is gone from 1.25
+VAP_BETA, VAP_GA = 28, 30  # ValidatingAdmissionPolicy: v1beta1 in 1.28-1.29, v1 from 1.30
+
+
+def check_target(spec: Spec) -> list[Diagnostic]:
+    minor = spec.minor
+    if not spec.security_profiles:
+        return []
+    if PSP_REMOVED <= minor < VAP_BETA:
+        return [
+            warning(
+                "SA141",
+                f"Kubernetes {spec.kubernetes.version} has neither PodSecurityPolicy nor "
+                "ValidatingAdmissionPolicy: profile rules beyond Pod Security Admission (volume "
+                "allow-list, host path prefixes) are applied to the generated pods but not enforced "
+                "by the cluster",
+                ("kubernetes", "version"),
+                hint="target 1.28 or later for enforcement",
+            )
+        ]
+    if VAP_BETA <= minor < VAP_GA:
+        return [
+            warning(
+                "SA142",
+                f"Kubernetes {spec.kubernetes.version} serves ValidatingAdmissionPolicy as "
+                "v1beta1 only when the cluster enables it",
+                ("kubernetes", "version"),
+                hint="enable the admissionregistration.k8s.io/v1beta1 API and the "
+                "ValidatingAdmissionPolicy feature gate, or target 1.30+",
+            )
+        ]
+    return []

@@ -1,0 +1,91 @@
+"""Secret value sources are usable: files exist, env is set (or warned), literals opted in.
+
+Messages name the source (variable, file), never a value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+from secureai.diagnostics import Diagnostic, SpecPath, error, warning
+from secureai.model.spec import Spec, ValueSource
+
+
+def value_sources(spec: Spec) -> Iterator[tuple[SpecPath, ValueSource]]:
+    for name, secret in spec.secrets.items():
+        for key, source in secret.data.items():
+            yield ("secrets", name, "data", key), source
+    for path, vsecret in spec.vault_secrets.items():
+        for key, value in vsecret.data.items():
+            if isinstance(value, ValueSource):
+                yield ("vaultSecrets", path, "data", key), value
+
+
+def check_values(spec: Spec, base_dir: Path, environ: Mapping[str, str]) -> list[Diagnostic]:
+    out: list[Diagnostic] = []
+    for path, source in value_sources(spec):
+        out.extend(_check_source(path, source, base_dir, environ))
+        if source.from_vault is not None and spec.vault is None:
+            out.append(
+                error(
+                    "SA300",
+                    "a value comes from Vault, but the spec has no 'vault' section",
+                    (*path, "fromVault"),
+                    hint="add 'vault: {}' to use the defaults",
+                )
+            )
+    return out
+
+
+def _check_source(
+    path: SpecPath, source: ValueSource, base_dir: Path, environ: Mapping[str, str]
+) -> list[Diagnostic]:
+    where = ".".join(str(p) for p in path)
+    if source.from_file is not None:
+        file = base_dir / source.from_file
+        if not file.is_file():
+            return [
+                error(
+                    "SA120",
+                    f"{where}: file '{source.from_file}' does not exist (paths are relative "
+                    "to the spec file)",
+                    (*path, "fromFile"),
+                )
+            ]
+    if source.from_env is not None and source.from_env not in environ:
+        return [
+            warning(
+                "SA121",
+                f"{where}: environment variable {source.from_env} is not set",
+                (*path, "fromEnv"),
+                hint="set it where secureai preview/apply runs; validate does not need it",
+            )
+        ]
+    if source.literal is not None:
+        if not source.allow_plaintext:
+            return [
+                error(
+                    "SA122",
+                    f"{where}: a literal secret value needs 'allowPlaintext: true'",
+                    (*path, "literal"),
+                    hint="prefer fromEnv, fromFile, generate or fromVault",
+                )
+            ]
+        return [
+            warning(
+                "SA123",
+                f"{where}: secret value is stored in plain text in the spec",
+                (*path, "literal"),
+                hint="fine for a throw-away dev cluster only",
+            )
+        ]
+    if source.allow_plaintext:
+        return [
+            warning(
+                "SA124",
+                f"{where}: 'allowPlaintext' has no effect without 'literal'",
+                (*path, "allowPlaintext"),
+            )
+        ]
+    return []

@@ -1,0 +1,80 @@
+"""Vault usage is declared: a vault section exists, read grants name declared paths."""
+
+from __future__ import annotations
+
+import re
+
+from secureai.diagnostics import Diagnostic, did_you_mean, error, warning
+from secureai.model.spec import Spec
+
+
+def grant_regex(grant: str) -> re.Pattern[str]:
+    """Vault's policy glob: `+` is one segment, a trailing `*` is any suffix."""
+    star = grant.endswith("*")
+    body = grant[:-1] if star else grant
+    parts = [r"[^/]+" if seg == "+" else re.escape(seg) for seg in body.split("/")]
+    return re.compile("/".join(parts) + (".*" if star else "") + "$")
+
+
+def check_vault(spec: Spec) -> list[Diagnostic]:
+    out: list[Diagnostic] = []
+    for path in spec.vault_secrets:
+        if path.startswith(("data/", "metadata/")) or (
+            spec.vault and path.startswith(f"{spec.vault.kv_mount}/")
+        ):
+            out.append(
+                error(
+                    "SA303",
+                    f"vault secret '{path}': write the logical path; secureai adds the "
+                    "mount and the KV v2 'data/' prefix itself",
+                    ("vaultSecrets", path),
+                )
+            )
+    if spec.vault_secrets and spec.vault is None:
+        out.append(
+            error(
+                "SA300",
+                "the spec declares vaultSecrets but has no 'vault' section",
+                ("vaultSecrets",),
+                hint="add 'vault: {}' to use the defaults",
+            )
+        )
+    for name, w in spec.workloads.items():
+        if w.vault is None:
+            continue
+        if spec.vault is None:
+            out.append(
+                error(
+                    "SA300",
+                    f"workload '{name}' reads Vault, but the spec has no 'vault' section",
+                    ("workloads", name, "vault"),
+                    hint="add 'vault: {}' to use the defaults",
+                )
+            )
+        for index, grant in enumerate(w.vault.read):
+            out.extend(_grant(spec, name, grant, ("workloads", name, "vault", "read", index)))
+    return out
+
+
+def _grant(spec: Spec, workload: str, grant: str, path: tuple[str | int, ...]) -> list[Diagnostic]:
+    if "*" not in grant and "+" not in grant:
+        if grant in spec.vault_secrets:
+            return []
+        return [
+            error(
+                "SA301",
+                f"workload '{workload}' reads Vault path '{grant}' which is not declared in "
+                f"vaultSecrets{did_you_mean(grant, spec.vault_secrets)}",
+                path,
+            )
+        ]
+    pattern = grant_regex(grant)
+    if not any(pattern.match(p) for p in spec.vault_secrets):
+        return [
+            warning(
+                "SA302",
+                f"workload '{workload}' reads Vault paths '{grant}', which match no declared vaultSecrets",
+                path,
+            )
+        ]
+    return []

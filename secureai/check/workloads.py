@@ -1,0 +1,113 @@
+"""Workloads are well-formed for their kind and stay inside their security profile."""
+
+from __future__ import annotations
+
+from secureai.diagnostics import Diagnostic, SpecPath, error, warning
+from secureai.model.spec import SecurityProfile, Spec, Workload
+
+_REPLICATED = {"Deployment", "StatefulSet"}
+
+
+def check_workloads(spec: Spec) -> list[Diagnostic]:
+    out: list[Diagnostic] = []
+    for name, w in spec.workloads.items():
+        base: SpecPath = ("workloads", name)
+        out.extend(_kind_fields(name, w, base))
+        out.extend(_image(name, w, base))
+        profile = spec.security_profiles.get(w.security_profile or "")
+        if profile is not None:
+            out.extend(_volumes_in_profile(name, w, profile, base))
+        if w.resources is None:
+            out.append(
+                warning(
+                    "SA135",
+                    f"workload '{name}' sets no resource requests or limits",
+                    base,
+                    hint="without limits one pod can starve the node; add 'resources'",
+                )
+            )
+    return out
+
+
+def _kind_fields(name: str, w: Workload, base: SpecPath) -> list[Diagnostic]:
+    out: list[Diagnostic] = []
+    if w.kind == "CronJob" and w.schedule is None:
+        out.append(error("SA131", f"workload '{name}' is a CronJob and needs a 'schedule'", base))
+    if w.kind != "CronJob" and w.schedule is not None:
+        out.append(
+            error(
+                "SA132",
+                f"workload '{name}' is a {w.kind}; only a CronJob takes 'schedule'",
+                (*base, "schedule"),
+            )
+        )
+    if w.kind not in _REPLICATED and w.replicas is not None:
+        out.append(
+            error(
+                "SA132",
+                f"workload '{name}' is a {w.kind}; only a Deployment or StatefulSet takes 'replicas'",
+                (*base, "replicas"),
+            )
+        )
+    return out
+
+
+def _image(name: str, w: Workload, base: SpecPath) -> list[Diagnostic]:
+    if "@sha256:" in w.image:
+        return []
+    last = w.image.rsplit("/", 1)[-1]
+    tag = last.split(":", 1)[1] if ":" in last else None
+    if tag is None or tag == "latest":
+        return [
+            warning(
+                "SA130",
+                f"workload '{name}' uses image '{w.image}' without a pinned tag",
+                (*base, "image"),
+                hint="pin a version tag or a digest (@sha256:...) so deploys are repeatable",
+            )
+        ]
+    return []
+
+
+def _volumes_in_profile(name: str, w: Workload, profile: SecurityProfile, base: SpecPath) -> list[Diagnostic]:
+    out: list[Diagnostic] = []
+    for vol_name, vol in w.volumes.items():
+        path = (*base, "volumes", vol_name)
+        if vol.type not in profile.volumes:
+            out.append(
+                error(
+                    "SA133",
+                    f"workload '{name}' mounts a {vol.type} volume '{vol_name}', which its "
+                    f"security profile '{w.security_profile}' does not allow",
+                    path,
+                )
+            )
+        elif vol.host_path is not None:
+            out.extend(_host_path(name, vol_name, vol.host_path, vol.read_only, profile, path))
+    return out
+
+
+def _host_path(
+    name: str, vol_name: str, host_path: str, read_only: bool, profile: SecurityProfile, path: SpecPath
+) -> list[Diagnostic]:
+    for allowed in profile.allowed_host_paths:
+        prefix = allowed.path_prefix.rstrip("/")
+        if host_path == prefix or host_path.startswith(prefix + "/"):
+            if allowed.read_only and not read_only:
+                return [
+                    error(
+                        "SA134",
+                        f"workload '{name}' mounts host path '{host_path}' writable; "
+                        f"its profile allows '{allowed.path_prefix}' read-only",
+                        (*path, "readOnly"),
+                    )
+                ]
+            return []
+    return [
+        error(
+            "SA134",
+            f"workload '{name}' mounts host path '{host_path}', which is outside the "
+            "profile's allowedHostPaths",
+            (*path, "hostPath"),
+        )
+    ]

@@ -1,0 +1,149 @@
+"""The `secureai` command: thin typer commands, each calling one core function.
+
+Only this module turns results into exit codes and text. Heavy modules (render, Pulumi) are
+imported inside the commands that need them, so `secureai validate` stays fast and never
+imports pulumi.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from enum import StrEnum
+from functools import wraps
+from pathlib import Path
+from typing import Annotated, Any, NoReturn, TypeVar
+
+import typer
+
+from secureai import __version__, exitcodes
+
+app = typer.Typer(
+    name="secureai",
+    help="One YAML security spec for AI workloads on Kubernetes: validate, render, preview, apply.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class OutputFormat(StrEnum):
+    text = "text"
+    json = "json"
+    sarif = "sarif"
+
+
+def _fail(message: str, hint: str | None = None, code: int = exitcodes.USAGE) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    if hint:
+        typer.echo(f"  hint: {hint}", err=True)
+    raise typer.Exit(code)
+
+
+def guarded(command: F) -> F:
+    """No traceback reaches the user: unexpected errors become one line and exit 2."""
+
+    @wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except (typer.Exit, typer.Abort, KeyboardInterrupt, SystemExit):
+            raise
+        except Exception as exc:
+            if os.environ.get("SECUREAI_DEBUG"):
+                raise
+            # Only the exception type: an exception's text could carry a value.
+            _fail(f"internal error ({type(exc).__name__})", "rerun with SECUREAI_DEBUG=1 and report it")
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"secureai {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+    ] = False,
+) -> None:
+    """secureai: lock down AI workloads on Kubernetes from one spec."""
+
+
+SpecArg = Annotated[Path, typer.Argument(help="The spec file.", show_default=False)]
+
+
+@app.command()
+@guarded
+def validate(
+    specs: Annotated[list[Path], typer.Argument(help="Spec files to check.", show_default=False)],
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="Report format.")
+    ] = OutputFormat.text,
+    strict: Annotated[bool, typer.Option("--strict", help="Warnings fail too.")] = False,
+) -> None:
+    """Check specs without a cluster: schema, references, Pod Security, target version."""
+    from secureai.pipeline import validate_paths
+    from secureai.report import FORMATTERS
+
+    outcome = validate_paths(specs)
+    typer.echo(FORMATTERS[output_format.value](outcome.diagnostics, len(specs)))
+    raise typer.Exit(outcome.exit_code(strict))
+
+
+@app.command()
+@guarded
+def schema(
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to a file instead of stdout.")
+    ] = None,
+) -> None:
+    """Print the JSON Schema of the spec (for editors)."""
+    from secureai.schema import schema_text
+
+    text = schema_text()
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+
+
+@app.command()
+@guarded
+def render(
+    spec: SpecArg,
+    output: Annotated[str, typer.Option("--output", "-o", help="Directory to write, or - for stdout.")],
+    include_secret_values: Annotated[
+        bool, typer.Option("--include-secret-values", help="Write real secret values (never by default).")
+    ] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Write into a non-empty directory secureai did not create.")
+    ] = False,
+) -> None:
+    """Write Kubernetes manifests and Vault artefacts for review or GitOps."""
+    from secureai.render.command import RenderFailed, render_spec
+
+    try:
+        outcome = render_spec(spec, output, include_secret_values=include_secret_values, force=force)
+    except RenderFailed as exc:
+        for line in exc.lines:
+            typer.echo(line, err=True)
+        raise typer.Exit(exc.exit_code) from None
+    for line in outcome:
+        typer.echo(line, err=True)
+
+
+def main() -> None:
+    # pydantic scans installed packages for plugins on first use (~10 ms); we use none.
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    try:
+        app()
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        sys.exit(130)

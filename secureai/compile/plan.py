@@ -1,0 +1,97 @@
+"""The Plan: provider-neutral resources that render and the Pulumi program both consume.
+
+A Plan is what the spec *means* once compiled, with no I/O and no Pulumi in it, so that the
+manifests on disk and the resources Pulumi registers cannot disagree.
+
+- `type` is the Pulumi type token (`kubernetes:apps/v1:Deployment`,
+  `vault:kv/secretV2:SecretV2`); render and the Pulumi emitter both dispatch on it.
+- `name` is the stable logical name (Pulumi resource name), derived only from spec entry
+  names, so renaming one entry never replaces unrelated resources.
+- `properties`: for Kubernetes, the whole manifest (apiVersion, kind, metadata, ...); for
+  Vault, the resource's arguments in the provider's snake_case.
+- Secret values are never in a Plan. Where one belongs stands a `SecretValue` leaf that says
+  where the value comes from; whoever needs the value (Pulumi, or render with
+  `--include-secret-values`) resolves it at the last moment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from secureai.diagnostics import SpecPath
+
+PropertyPath = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class SecretValue:
+    """A placeholder for a secret: where its value comes from, never the value itself.
+
+    `source` is one of `env`, `file`, `generate`, `vault`, `literal`; `ref` says which
+    (variable name, file path relative to the spec, `<path>#<key>`, generator key, or for a
+    literal the spec location).
+    `spec_path` points at the spec entry that declares it, for messages.
+    """
+
+    source: str
+    ref: str
+    spec_path: SpecPath = ()
+    length: int = 0
+    charset: str = ""
+    # Only for `literal` (an explicit, warned-about opt-in): kept out of repr and messages.
+    literal: str = field(default="", repr=False, compare=False)
+
+    def placeholder(self) -> str:
+        """What render writes instead of the value: visible, and obviously not a value."""
+        return f"<secret:{self.source}:{self.ref}>"
+
+
+@dataclass(frozen=True)
+class Resource:
+    type: str
+    name: str
+    properties: Mapping[str, Any]
+    depends_on: tuple[str, ...] = ()
+    source: SpecPath = ()
+
+    @property
+    def provider(self) -> str:
+        return self.type.split(":", 1)[0]
+
+    @property
+    def key(self) -> str:
+        """Unique within a Plan: Pulumi URNs are unique by type and name."""
+        return f"{self.type}::{self.name}"
+
+    def secret_paths(self) -> list[PropertyPath]:
+        return [path for path, _ in iter_secrets(self.properties)]
+
+
+@dataclass(frozen=True)
+class Plan:
+    project: str
+    environment: str
+    kubernetes_version: str
+    resources: tuple[Resource, ...] = ()
+    # Vault mount facts the emitters need (kv mount, auth mount), kept out of resources.
+    settings: Mapping[str, Any] = field(default_factory=dict)
+
+    def by_key(self) -> dict[str, Resource]:
+        return {r.key: r for r in self.resources}
+
+    def of_provider(self, provider: str) -> list[Resource]:
+        return [r for r in self.resources if r.provider == provider]
+
+
+def iter_secrets(value: Any, path: PropertyPath = ()) -> Iterator[tuple[PropertyPath, SecretValue]]:
+    """Every SecretValue leaf under `value`, with its property path."""
+    if isinstance(value, SecretValue):
+        yield path, value
+    elif isinstance(value, Mapping):
+        for key, child in value.items():
+            yield from iter_secrets(child, (*path, key))
+    elif isinstance(value, list | tuple):
+        for index, child in enumerate(value):
+            yield from iter_secrets(child, (*path, index))

@@ -1,0 +1,99 @@
+"""Diagnostics as data: what every stage reports, with its place in the spec file.
+
+Stages never print and never raise for bad input: they return their result together with
+a list of `Diagnostic`s, and the pipeline stops at a stage boundary when one is an error.
+A diagnostic made before its position is known carries the spec `path` of the offending
+value (`("workloads", "trainer", "image")`); `SourceMap.locate` later turns it into a
+line and column.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+PathElem = str | int
+SpecPath = tuple[PathElem, ...]
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True, order=True)
+class Position:
+    """1-based line and column, as editors and compilers show them."""
+
+    line: int
+    column: int
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    severity: Severity
+    code: str
+    message: str
+    hint: str | None = None
+    file: str | None = None
+    position: Position | None = None
+    path: SpecPath = ()
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity is Severity.ERROR
+
+    def located(self, file: str | None, position: Position | None) -> Diagnostic:
+        return replace(self, file=file, position=position)
+
+    def text(self) -> str:
+        """`file:line:col: severity[CODE]: message` then an indented hint line."""
+        where = self.file or "<spec>"
+        if self.position is not None:
+            where = f"{where}:{self.position.line}:{self.position.column}"
+        line = f"{where}: {self.severity.value}[{self.code}]: {self.message}"
+        return f"{line}\n  hint: {self.hint}" if self.hint else line
+
+    def sort_key(self) -> tuple[str, int, int, str]:
+        pos = self.position or Position(0, 0)
+        return (self.file or "", pos.line, pos.column, self.code)
+
+
+def error(code: str, message: str, path: SpecPath = (), hint: str | None = None) -> Diagnostic:
+    return Diagnostic(Severity.ERROR, code, message, hint=hint, path=path)
+
+
+def warning(code: str, message: str, path: SpecPath = (), hint: str | None = None) -> Diagnostic:
+    return Diagnostic(Severity.WARNING, code, message, hint=hint, path=path)
+
+
+def has_errors(diagnostics: Iterable[Diagnostic]) -> bool:
+    return any(d.is_error for d in diagnostics)
+
+
+@dataclass
+class Result(Generic[T]):
+    """A stage's output: its value (None when it could not produce one) and what it found."""
+
+    value: T | None
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.value is not None and not has_errors(self.diagnostics)
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """` (did you mean 'x'?)` for the closest choice, or an empty string."""
+    close = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def quoted_list(names: Sequence[str], limit: int = 8) -> str:
+    shown = ", ".join(f"'{n}'" for n in names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")

@@ -1,0 +1,195 @@
+"""Validate loaded data into a `Spec`, turning pydantic errors into positioned diagnostics.
+
+pydantic reports where an error is as a `loc` tuple; the loader's `SourceMap` knows where
+each path stands in the file. Messages are ours, not pydantic's: they name the field, offer
+"did you mean" for unknown keys and misspelt choices, and never echo a value found under a
+secret's data (it may be the secret).
+"""
+
+from __future__ import annotations
+
+import re
+import types
+import typing
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from secureai.diagnostics import Diagnostic, Result, SpecPath, did_you_mean, error
+from secureai.loader import Document
+from secureai.model.spec import Spec
+
+_SECRET_DATA = re.compile(r"^(secrets|vaultSecrets)\.[^.]+\.data\.")
+_TYPE_NAMES = {
+    "string_type": "a string",
+    "bool_type": "true or false",
+    "int_type": "a whole number",
+    "int_parsing": "a whole number",
+    "int_from_float": "a whole number",
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "dict_type": "a mapping",
+    "model_type": "a mapping",
+    "model_attributes_type": "a mapping",
+    "list_type": "a list",
+}
+
+
+def build_spec(document: Document) -> Result[Spec]:
+    """The `model` stage: data -> Spec, or positioned diagnostics for every problem."""
+    try:
+        spec = Spec.model_validate(document.data, by_alias=True, by_name=False)
+    except ValidationError as exc:
+        diags = [_diagnostic(e, document) for e in exc.errors(include_url=False, include_context=True)]
+        unique = {(d.code, d.position, d.message): d for d in diags}
+        return Result(None, sorted(unique.values(), key=Diagnostic.sort_key))
+    return Result(spec, [])
+
+
+def data_path(data: Any, loc: tuple[Any, ...]) -> SpecPath:
+    """`loc` reduced to the keys and indexes that exist in the data (drops union tags etc.)."""
+    path: list[str | int] = []
+    current = data
+    for elem in loc:
+        if isinstance(current, dict) and isinstance(elem, str) and elem in current:
+            current = current[elem]
+        elif isinstance(current, list) and isinstance(elem, int) and 0 <= elem < len(current):
+            current = current[elem]
+        else:
+            continue
+        path.append(elem)
+    return tuple(path)
+
+
+def _dotted(path: SpecPath) -> str:
+    out = ""
+    for elem in path:
+        out += f"[{elem}]" if isinstance(elem, int) else (f".{elem}" if out else str(elem))
+    return out or "spec"
+
+
+def _diagnostic(err: Any, document: Document) -> Diagnostic:
+    loc = tuple(err["loc"])
+    path = data_path(document.data, loc)
+    on_key = bool(loc) and loc[-1] == "[key]"
+    message, hint = _message(err, path)
+    diag = error(_code(err["type"]), message, path=path, hint=hint)
+    position = document.source_map.locate(path, key=on_key or err["type"] == "extra_forbidden")
+    return diag.located(document.source_map.file, position)
+
+
+def _code(kind: str) -> str:
+    if kind == "extra_forbidden":
+        return "SA101"
+    if kind == "missing":
+        return "SA102"
+    return "SA100"
+
+
+def _message(err: Any, path: SpecPath) -> tuple[str, str | None]:
+    kind: str = err["type"]
+    where = _dotted(path)
+    secret = bool(_SECRET_DATA.match(where + "."))
+    if kind == "extra_forbidden":
+        field = str(path[-1]) if path else str(err["loc"][-1])
+        allowed = allowed_fields(path[:-1])
+        parent = _dotted(path[:-1])
+        return f"{parent}: unknown field '{field}'{did_you_mean(field, allowed)}", _allowed_hint(allowed)
+    if kind == "missing":
+        field = str(err["loc"][-1])
+        return f"{where}: missing required field '{field}'", None
+    if kind == "literal_error":
+        choices = re.findall(r"'([^']*)'", err.get("ctx", {}).get("expected", ""))
+        got = "" if secret else f"'{err['input']}' "
+        suggestion = did_you_mean(str(err["input"]), choices) if not secret else ""
+        shown = ", ".join(f"'{c}'" for c in choices)
+        return f"{where}: {got}is not one of {shown}{suggestion}", None
+    if kind in _TYPE_NAMES:
+        return _type_message(err, where, _TYPE_NAMES[kind])
+    if kind == "value_error":
+        text = str(err["msg"]).removeprefix("Value error, ")
+        return f"{where}: {text}", None
+    bound = _bound_message(kind, err.get("ctx", {}))
+    if bound:
+        return f"{where}: {bound}", None
+    # pydantic's own words for the rest; they never include the input.
+    return f"{where}: {err['msg']}", None
+
+
+def _bound_message(kind: str, ctx: dict[str, Any]) -> str | None:
+    templates = {
+        "less_than_equal": "must be at most {le}",
+        "greater_than_equal": "must be at least {ge}",
+        "less_than": "must be less than {lt}",
+        "greater_than": "must be greater than {gt}",
+        "too_short": "needs at least {min_length} item(s)",
+        "too_long": "takes at most {max_length} item(s)",
+        "string_too_short": "must be at least {min_length} characters",
+        "string_too_long": "must be at most {max_length} characters",
+        "string_pattern_mismatch": "must match {pattern}",
+    }
+    template = templates.get(kind)
+    return template.format(**ctx) if template else None
+
+
+def _type_message(err: Any, where: str, wanted: str) -> tuple[str, str | None]:
+    value = err["input"]
+    got = type(value).__name__ if value is not None else "nothing"
+    got = {
+        "str": "a string",
+        "dict": "a mapping",
+        "list": "a list",
+        "bool": "a boolean",
+        "YamlInt": "a number",
+        "YamlFloat": "a number",
+        "int": "a number",
+        "float": "a number",
+        "NoneType": "nothing",
+    }.get(got, got)
+    hint = None
+    if wanted == "true or false" and isinstance(value, str):
+        hint = "YAML 1.2: only true and false are booleans; 'yes', 'on' and friends are strings"
+    elif wanted == "a string" and isinstance(value, bool):
+        hint = "quote the value to keep it a string"
+    return f"{where}: expected {wanted}, got {got}", hint
+
+
+def _allowed_hint(allowed: list[str]) -> str | None:
+    return f"allowed here: {', '.join(allowed)}" if allowed else None
+
+
+def _unwrap(tp: Any) -> list[Any]:
+    """The concrete types behind Annotated / Optional / unions."""
+    origin = typing.get_origin(tp)
+    if origin is typing.Annotated:
+        return _unwrap(typing.get_args(tp)[0])
+    if origin in (typing.Union, types.UnionType):
+        return [t for arg in typing.get_args(tp) for t in _unwrap(arg)]
+    return [tp]
+
+
+def _step(tp: Any, elem: Any) -> Any:
+    for candidate in _unwrap(tp):
+        origin = typing.get_origin(candidate)
+        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+            for name, info in candidate.model_fields.items():
+                if elem in (info.alias, name):
+                    return info.annotation
+        elif origin is dict:
+            return typing.get_args(candidate)[1]
+        elif origin is list:
+            return typing.get_args(candidate)[0]
+    return None
+
+
+def allowed_fields(path: SpecPath) -> list[str]:
+    """The keys the model accepts at `path` (for "did you mean")."""
+    tp: Any = Spec
+    for elem in path:
+        tp = _step(tp, elem)
+        if tp is None:
+            return []
+    for candidate in _unwrap(tp):
+        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+            return sorted(info.alias or name for name, info in candidate.model_fields.items())
+    return []

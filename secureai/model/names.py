@@ -1,0 +1,174 @@
+"""Constrained string types: names as Kubernetes and Vault check them, with readable errors.
+
+Each type validates with a plain function (so the message says what a good name looks like,
+not a regex) and publishes the equivalent pattern in the JSON Schema for editors.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BeforeValidator, WithJsonSchema
+
+from secureai.loader import raw_text
+
+DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+DNS_SUBDOMAIN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+LABEL_NAME = r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$"
+LABEL_VALUE = r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$"
+ENV_NAME = r"^[-._a-zA-Z][-._a-zA-Z0-9]*$"
+SECRET_KEY = r"^[-._a-zA-Z0-9]+$"
+VAULT_SEGMENT = r"[A-Za-z0-9_.-]+"
+VAULT_PATH = rf"^{VAULT_SEGMENT}(/{VAULT_SEGMENT})*$"
+# A read grant may use Vault's glob forms: `+` for one segment, a trailing `*`.
+VAULT_GRANT = r"^([A-Za-z0-9_.-]+|\+)(/([A-Za-z0-9_.-]+|\+))*(/\*|\*)?$"
+KUBE_VERSION = r"^1\.[0-9]{1,2}$"
+QUANTITY = r"^[0-9]+(\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$"
+DURATION = r"^[0-9]+[smh]$"
+
+MIN_MINOR, MAX_MINOR = 19, 37
+
+
+def as_text(value: Any) -> Any:
+    """A number written where text belongs is taken as written (`1.30`, `08`), not as parsed."""
+    return raw_text(value)
+
+
+def _matcher(pattern: str, what: str, max_len: int | None = None) -> Callable[[str], str]:
+    compiled = re.compile(pattern)
+
+    def check(value: str) -> str:
+        if max_len is not None and len(value) > max_len:
+            raise ValueError(f"'{value}' is too long for {what} (at most {max_len} characters)")
+        if not compiled.match(value):
+            raise ValueError(f"'{value}' is not {what}")
+        return value
+
+    return check
+
+
+def _text_type(pattern: str, what: str, max_len: int | None = None) -> Any:
+    schema: dict[str, Any] = {"type": "string", "pattern": pattern}
+    if max_len:
+        schema["maxLength"] = max_len
+    return Annotated[
+        str,
+        BeforeValidator(as_text),
+        AfterValidator(_matcher(pattern, what, max_len)),
+        WithJsonSchema(schema),
+    ]
+
+
+DnsLabel = _text_type(
+    DNS_LABEL,
+    "a valid name: use lowercase letters, digits and '-', starting and ending with a letter "
+    "or digit (RFC 1123 label)",
+    63,
+)
+DnsSubdomain = _text_type(
+    DNS_SUBDOMAIN,
+    "a valid name: use lowercase letters, digits, '-' and '.', starting and ending with a "
+    "letter or digit (RFC 1123 subdomain)",
+    253,
+)
+EnvName = _text_type(ENV_NAME, "a valid environment variable name")
+SecretKey = _text_type(SECRET_KEY, "a valid secret key: use letters, digits, '-', '_' and '.'", 253)
+VaultPath = _text_type(
+    VAULT_PATH,
+    "a valid Vault path: segments of letters, digits, '_', '-' and '.', separated by '/', "
+    "with no leading or trailing '/'",
+)
+VaultGrant = _text_type(
+    VAULT_GRANT, "a valid Vault path: segments separated by '/', '+' for any one segment, '*' at the end"
+)
+Quantity = _text_type(QUANTITY, "a valid Kubernetes quantity such as 500m, 2, 512Mi or 4Gi")
+Duration = _text_type(DURATION, "a valid duration such as 90s, 15m or 1h")
+Text = Annotated[str, BeforeValidator(as_text), WithJsonSchema({"type": "string"})]
+
+
+def _label_key(value: str) -> str:
+    prefix, slash, name = value.rpartition("/")
+    if slash and not re.match(DNS_SUBDOMAIN, prefix):
+        raise ValueError(f"'{value}' is not a valid label key: the prefix must be a DNS subdomain")
+    if len(name) > 63 or not re.match(LABEL_NAME, name):
+        raise ValueError(
+            f"'{value}' is not a valid label key: at most 63 letters, digits, '-', '_' or '.', "
+            "starting and ending with a letter or digit"
+        )
+    return value
+
+
+def _label_value(value: str) -> str:
+    if len(value) > 63 or not re.match(LABEL_VALUE, value):
+        raise ValueError(
+            f"'{value}' is not a valid label value: at most 63 letters, digits, '-', '_' or '.', "
+            "starting and ending with a letter or digit"
+        )
+    return value
+
+
+LabelKey = Annotated[
+    str, BeforeValidator(as_text), AfterValidator(_label_key), WithJsonSchema({"type": "string"})
+]
+LabelValue = Annotated[
+    str,
+    BeforeValidator(as_text),
+    AfterValidator(_label_value),
+    WithJsonSchema({"type": "string", "pattern": LABEL_VALUE, "maxLength": 63}),
+]
+Labels = dict[LabelKey, LabelValue]
+
+
+def _kube_version(value: str) -> str:
+    if not re.match(KUBE_VERSION, value):
+        raise ValueError(f"'{value}' is not a Kubernetes minor version such as \"1.30\"")
+    minor = int(value.split(".")[1])
+    if not MIN_MINOR <= minor <= MAX_MINOR:
+        raise ValueError(
+            f"Kubernetes {value} is not supported; secureai targets 1.{MIN_MINOR} to 1.{MAX_MINOR}"
+        )
+    return value
+
+
+KubeVersion = Annotated[
+    str,
+    BeforeValidator(as_text),
+    AfterValidator(_kube_version),
+    WithJsonSchema({"type": "string", "pattern": KUBE_VERSION}),
+]
+
+
+def _cidr(value: str) -> str:
+    try:
+        return str(ipaddress.ip_network(value, strict=True))
+    except ValueError as exc:
+        raise ValueError(f"'{value}' is not a valid CIDR: {exc}") from None
+
+
+Cidr = Annotated[str, BeforeValidator(as_text), AfterValidator(_cidr), WithJsonSchema({"type": "string"})]
+
+
+def _abs_path(value: str) -> str:
+    if not value.startswith("/") or "/../" in f"{value}/":
+        raise ValueError(f"'{value}' must be an absolute path without '..'")
+    return value
+
+
+AbsPath = Annotated[
+    str,
+    BeforeValidator(as_text),
+    AfterValidator(_abs_path),
+    WithJsonSchema({"type": "string", "pattern": "^/"}),
+]
+
+
+def _image(value: str) -> str:
+    if not value or any(c.isspace() for c in value) or value != value.strip():
+        raise ValueError(f"'{value}' is not a container image reference")
+    return value
+
+
+Image = Annotated[str, BeforeValidator(as_text), AfterValidator(_image), WithJsonSchema({"type": "string"})]

@@ -1,0 +1,70 @@
+"""Turn `SecretValue` placeholders into real values, at the last moment and only on request.
+
+This is the one module that reads secret material (environment, files, Vault). Render calls
+it only under `--include-secret-values`; the Pulumi component calls it and wraps each value in
+`pulumi.Output.secret` at once. Errors name the *source* of a value, never the value.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import string
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from secureai.compile.plan import SecretValue
+
+CHARSETS = {
+    "alphanumeric": string.ascii_letters + string.digits,
+    "hex": "0123456789abcdef",
+    "base64url": string.ascii_letters + string.digits + "-_",
+    "printable": string.ascii_letters + string.digits + string.punctuation,
+}
+
+VaultReader = Callable[[str, str], str]
+"""(path, key) -> value; given by the caller because it needs a Vault client."""
+
+
+class ResolveError(Exception):
+    """A value could not be obtained. The message names its source, never a value."""
+
+
+def generate(length: int, charset: str) -> str:
+    alphabet = CHARSETS[charset]
+    return "".join(secrets.choice(alphabet) for _ in range(length))
+
+
+@dataclass
+class ResolveContext:
+    base_dir: Path
+    environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    # Generated values already stored (in stack config), keyed by SecretValue.ref.
+    generated: Mapping[str, str] = field(default_factory=dict)
+    vault_reader: VaultReader | None = None
+
+
+def resolve(value: SecretValue, ctx: ResolveContext) -> str:
+    if value.source == "env":
+        if value.ref not in ctx.environ:
+            raise ResolveError(f"environment variable {value.ref} is not set")
+        return ctx.environ[value.ref]
+    if value.source == "file":
+        path = ctx.base_dir / value.ref
+        try:
+            return path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ResolveError(
+                f"cannot read {path}: {getattr(exc, 'strerror', None) or exc.__class__.__name__}"
+            ) from None
+    if value.source == "generate":
+        return ctx.generated.get(value.ref) or generate(value.length, value.charset)
+    if value.source == "vault":
+        if ctx.vault_reader is None:
+            raise ResolveError(f"{value.ref} comes from Vault, and no Vault client is configured")
+        vault_path, _, key = value.ref.partition("#")
+        return ctx.vault_reader(vault_path, key)
+    if value.source == "literal":
+        return value.literal
+    raise ResolveError(f"unknown secret source {value.source!r}")

@@ -1,0 +1,146 @@
+"""The CLI through typer's CliRunner: exit codes, formats, no tracebacks."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from specutil import BASE, WORKLOAD, write_spec
+from typer.testing import CliRunner
+
+from secureai import __version__
+from secureai.cli import app
+
+runner = CliRunner()
+GOOD = BASE + WORKLOAD
+BAD = GOOD.replace("image:", "imagee:")
+
+
+def run(*args: str):
+    return runner.invoke(app, list(args))
+
+
+def test_version() -> None:
+    result = run("--version")
+    assert result.exit_code == 0
+    assert result.output.strip() == f"secureai {__version__}"
+
+
+def test_help_lists_commands() -> None:
+    result = run("--help")
+    assert result.exit_code == 0
+    for command in ("validate", "render", "schema"):
+        assert command in result.output
+
+
+def test_valid_spec_exits_0(tmp_path: Path) -> None:
+    result = run("validate", str(write_spec(tmp_path, GOOD)))
+    assert result.exit_code == 0, result.output
+    assert result.output.strip().endswith("1 file checked: 0 error(s), 0 warning(s)")
+
+
+def test_findings_exit_1_with_positioned_text(tmp_path: Path) -> None:
+    path = write_spec(tmp_path, BAD)
+    result = run("validate", str(path))
+    assert result.exit_code == 1
+    assert (
+        f"{path}:10:5: error[SA101]: workloads.trainer: unknown field 'imagee' (did you mean 'image'?)"
+        in result.output
+    )
+
+
+def test_warnings_pass_unless_strict(tmp_path: Path) -> None:
+    path = write_spec(tmp_path, GOOD.replace("train:1.0.0", "train:latest"))
+    assert run("validate", str(path)).exit_code == 0
+    assert run("validate", "--strict", str(path)).exit_code == 1
+
+
+def test_several_files_in_one_call(tmp_path: Path) -> None:
+    good = write_spec(tmp_path, GOOD, "good.yaml")
+    bad = write_spec(tmp_path, BAD, "bad.yaml")
+    result = run("validate", str(good), str(bad))
+    assert result.exit_code == 1
+    assert "2 files checked: 2 error(s), 0 warning(s)" in result.output
+
+
+def test_unreadable_file_exits_2(tmp_path: Path) -> None:
+    result = run("validate", str(tmp_path / "missing.yaml"))
+    assert result.exit_code == 2
+    assert "error[SA000]: cannot read the file" in result.output
+
+
+def test_directory_instead_of_file_exits_2(tmp_path: Path) -> None:
+    result = run("validate", str(tmp_path))
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+
+
+def test_usage_error_exits_2() -> None:
+    assert run("validate").exit_code == 2
+    assert run("validate", "--format", "xml", "x.yaml").exit_code == 2
+
+
+def test_json_format(tmp_path: Path) -> None:
+    path = write_spec(tmp_path, BAD)
+    result = run("validate", "--format", "json", str(path))
+    doc = json.loads(result.output)
+    assert doc["errors"] == 2 and doc["files"] == 1
+    assert {d["code"] for d in doc["diagnostics"]} == {"SA101", "SA102"}
+    first = doc["diagnostics"][0]
+    assert (first["line"], first["column"], first["severity"]) == (9, 5, "error")
+
+
+def test_sarif_format_is_code_scanning_shaped(tmp_path: Path) -> None:
+    path = write_spec(tmp_path, BAD)
+    result = run("validate", "-f", "sarif", str(path))
+    sarif = json.loads(result.output)
+    assert sarif["version"] == "2.1.0"
+    run_ = sarif["runs"][0]
+    assert run_["tool"]["driver"]["name"] == "secureai"
+    rule_ids = [r["id"] for r in run_["tool"]["driver"]["rules"]]
+    assert rule_ids == ["SA101", "SA102"]
+    res = run_["results"][1]
+    assert res["ruleId"] == rule_ids[res["ruleIndex"]]
+    region = res["locations"][0]["physicalLocation"]["region"]
+    assert region == {"startLine": 10, "startColumn": 5}
+    assert res["level"] == "error"
+
+
+def test_sarif_validates_against_its_schema_shape(tmp_path: Path) -> None:
+    jsonschema = pytest.importorskip("jsonschema", reason="jsonschema ships with kubernetes-validate")
+    # The minimal subset of SARIF 2.1.0 that GitHub code scanning requires.
+    schema = {
+        "type": "object",
+        "required": ["version", "runs"],
+        "properties": {
+            "version": {"const": "2.1.0"},
+            "runs": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["tool", "results"],
+                    "properties": {
+                        "results": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "required": ["ruleId", "message", "locations"],
+                                "properties": {"level": {"enum": ["none", "note", "warning", "error"]}},
+                            },
+                        }
+                    },
+                },
+            },
+        },
+    }
+    result = run("validate", "-f", "sarif", str(write_spec(tmp_path, BAD)))
+    jsonschema.validate(json.loads(result.output), schema)
+
+
+def test_schema_command_prints_json_schema() -> None:
+    result = run("schema")
+    assert result.exit_code == 0
+    schema = json.loads(result.output)
+    assert schema["title"] == "secureai spec"
+    assert "workloads" in schema["properties"]

@@ -1,0 +1,42 @@
+"""The committed JSON Schema is the one the models generate, and the examples point at it."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from secureai.schema import schema_text
+
+ROOT = Path(__file__).resolve().parents[1]
+COMMITTED = ROOT / "schemas" / "secureai.schema.json"
+
+
+def test_committed_schema_is_fresh() -> None:
+    fresh = schema_text()
+    if os.environ.get("SECUREAI_ACCEPT"):
+        COMMITTED.write_text(fresh, encoding="utf-8")
+    assert COMMITTED.read_text(encoding="utf-8") == fresh, (
+        "schemas/secureai.schema.json is stale: run `SECUREAI_ACCEPT=1 pytest tests/test_schema.py`"
+    )
+
+
+def test_every_example_has_a_working_modeline() -> None:
+    specs = sorted((ROOT / "specs").glob("*.yaml"))
+    assert specs
+    for spec in specs:
+        first = spec.read_text(encoding="utf-8").splitlines()[0]
+        assert first == "# yaml-language-server: $schema=../schemas/secureai.schema.json", spec.name
+        assert (spec.parent / "../schemas/secureai.schema.json").resolve() == COMMITTED
+
+
+def test_examples_validate_against_the_schema() -> None:
+    import json
+
+    import jsonschema
+    import yaml
+
+    schema = json.loads(COMMITTED.read_text(encoding="utf-8"))
+    for spec in sorted((ROOT / "specs").glob("*.yaml")):
+        data = yaml.load(spec.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+        # YAML 1.1 would make `version: "1.30"` fine but `on` a bool; the examples avoid both traps.
+        jsonschema.validate(data, schema)

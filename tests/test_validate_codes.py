@@ -1,0 +1,250 @@
+"""Every model and check diagnostic code, with its exact positioned message."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from specutil import BASE, WORKLOAD, messages
+
+FULL = BASE + WORKLOAD
+
+
+def first(tmp_path: Path, text: str, code: str, environ: dict[str, str] | None = None) -> str:
+    found = [m for m in messages(tmp_path, text, environ) if f"[{code}]" in m]
+    assert found, f"no {code} in {messages(tmp_path, text, environ)}"
+    return found[0]
+
+
+CASES = [
+    (
+        "SA100",
+        BASE.replace('version: "1.30"', 'version: "1.12"'),
+        "spec.yaml:4:12: error[SA100]: kubernetes.version: Kubernetes 1.12 is not supported; secureai targets 1.19 to 1.37",
+    ),
+    (
+        "SA100",
+        FULL.replace(
+            "image: ghcr.io/acme/train:1.0.0", "image: ghcr.io/acme/train:1.0.0\n    kind: Deploymnt"
+        ),
+        "spec.yaml:11:11: error[SA100]: workloads.trainer.kind: 'Deploymnt' is not one of 'Pod', 'Deployment', 'StatefulSet', 'Job', 'CronJob' (did you mean 'Deployment'?)",
+    ),
+    (
+        "SA101",
+        FULL.replace("image:", "imagee:"),
+        "spec.yaml:10:5: error[SA101]: workloads.trainer: unknown field 'imagee' (did you mean 'image'?)",
+    ),
+    (
+        "SA102",
+        "version: 1\nproject: demo\n",
+        "spec.yaml:1:1: error[SA102]: spec: missing required field 'kubernetes'",
+    ),
+    (
+        "SA110",
+        FULL.replace("namespace: ml", "namespace: mll"),
+        "spec.yaml:9:16: error[SA110]: workload 'trainer' is in namespace 'mll' which is not declared (did you mean 'ml'?)",
+    ),
+    (
+        "SA111",
+        FULL + "    env:\n      DB: { secret: db, key: password }\n",
+        "spec.yaml:14:21: error[SA111]: workload 'trainer' reads secret 'db' which is not declared",
+    ),
+    (
+        "SA111",
+        FULL + "    env:\n      DB: { secret: db-cred, key: password }\n"
+        "secrets:\n  db-creds:\n    namespace: ml\n    data: { password: { fromEnv: DB_PASSWORD } }\n",
+        "spec.yaml:14:21: error[SA111]: workload 'trainer' reads secret 'db-cred' which is not declared (did you mean 'db-creds'?)",
+    ),
+    (
+        "SA112",
+        FULL + "    env:\n      DB: { secret: db, key: pasword }\n"
+        "secrets:\n  db:\n    namespace: ml\n    data: { password: { fromEnv: DB_PASSWORD } }\n",
+        "spec.yaml:14:30: error[SA112]: workload 'trainer' reads key 'pasword' of secret 'db', which has no such key (did you mean 'password'?)",
+    ),
+    (
+        "SA113",
+        FULL + "    securityProfile: strict\n",
+        "spec.yaml:13:22: error[SA113]: workload 'trainer' uses security profile 'strict' which is not declared",
+    ),
+    (
+        "SA114",
+        FULL + "    serviceAccount: runner\n",
+        "spec.yaml:13:21: error[SA114]: workload 'trainer' runs as service account 'runner' which is not declared",
+    ),
+    (
+        "SA115",
+        FULL.replace("  ml: {}\n", "  ml: {}\n  other: {}\n")
+        + "    env:\n      DB: { secret: db, key: password }\n"
+        "secrets:\n  db:\n    namespace: other\n    data: { password: { fromEnv: DB_PASSWORD } }\n",
+        "spec.yaml:15:11: error[SA115]: workload 'trainer' in namespace 'ml' reads secret 'db' from namespace 'other'; pods can only read secrets of their own namespace",
+    ),
+    (
+        "SA116",
+        BASE
+        + "access:\n  reader:\n    namespace: ml\n    can:\n      - { verbs: [get], resources: [secrets], names: [db] }\n",
+        "spec.yaml:11:55: warning[SA116]: service account 'reader' is granted secret 'db', which this spec does not declare in namespace 'ml'",
+    ),
+    (
+        "SA120",
+        BASE + "secrets:\n  tls:\n    namespace: ml\n    data: { ca: { fromFile: certs/ca.pem } }\n",
+        "spec.yaml:10:29: error[SA120]: secrets.tls.data.ca: file 'certs/ca.pem' does not exist (paths are relative to the spec file)",
+    ),
+    (
+        "SA121",
+        BASE + "secrets:\n  db:\n    namespace: ml\n    data: { password: { fromEnv: DB_PASSWORD } }\n",
+        "spec.yaml:10:34: warning[SA121]: secrets.db.data.password: environment variable DB_PASSWORD is not set",
+    ),
+    (
+        "SA122",
+        BASE + "secrets:\n  db:\n    namespace: ml\n    data: { password: { literal: hunter2 } }\n",
+        "spec.yaml:10:34: error[SA122]: secrets.db.data.password: a literal secret value needs 'allowPlaintext: true'",
+    ),
+    (
+        "SA123",
+        BASE
+        + "secrets:\n  db:\n    namespace: ml\n    data: { password: { literal: hunter2, allowPlaintext: true } }\n",
+        "spec.yaml:10:34: warning[SA123]: secrets.db.data.password: secret value is stored in plain text in the spec",
+    ),
+    (
+        "SA124",
+        BASE
+        + "secrets:\n  db:\n    namespace: ml\n    data: { password: { generate: {}, allowPlaintext: true } }\n",
+        "spec.yaml:10:55: warning[SA124]: secrets.db.data.password: 'allowPlaintext' has no effect without 'literal'",
+    ),
+    (
+        "SA130",
+        FULL.replace("train:1.0.0", "train:latest"),
+        "spec.yaml:10:12: warning[SA130]: workload 'trainer' uses image 'ghcr.io/acme/train:latest' without a pinned tag",
+    ),
+    (
+        "SA131",
+        FULL + "    kind: CronJob\n",
+        "spec.yaml:9:5: error[SA131]: workload 'trainer' is a CronJob and needs a 'schedule'",
+    ),
+    (
+        "SA132",
+        FULL + "    kind: Job\n    replicas: 2\n",
+        "spec.yaml:14:15: error[SA132]: workload 'trainer' is a Job; only a Deployment or StatefulSet takes 'replicas'",
+    ),
+    (
+        "SA133",
+        FULL + "    securityProfile: p\n    volumes:\n      host: { mountPath: /data, hostPath: /data/ai }\n"
+        "securityProfiles:\n  p: {}\n",
+        "spec.yaml:15:13: error[SA133]: workload 'trainer' mounts a hostPath volume 'host', which its security profile 'p' does not allow",
+    ),
+    (
+        "SA134",
+        FULL + "    securityProfile: p\n    volumes:\n      host: { mountPath: /data, hostPath: /etc }\n"
+        "securityProfiles:\n  p: { volumes: [hostPath], allowedHostPaths: [{ pathPrefix: /data/ai }] }\n",
+        "spec.yaml:15:43: error[SA134]: workload 'trainer' mounts host path '/etc', which is outside the profile's allowedHostPaths",
+    ),
+    (
+        "SA135",
+        FULL.replace('    resources: { limits: { cpu: "1", memory: 1Gi } }\n', ""),
+        "spec.yaml:9:5: warning[SA135]: workload 'trainer' sets no resource requests or limits",
+    ),
+    (
+        "SA141",
+        FULL.replace('"1.30"', '"1.26"') + "securityProfiles:\n  p: {}\n",
+        "spec.yaml:4:12: warning[SA141]: Kubernetes 1.26 has neither PodSecurityPolicy nor ValidatingAdmissionPolicy: profile rules beyond Pod Security Admission (volume allow-list, host path prefixes) are applied to the generated pods but not enforced by the cluster",
+    ),
+    (
+        "SA142",
+        FULL.replace('"1.30"', '"1.29"') + "securityProfiles:\n  p: {}\n",
+        "spec.yaml:4:12: warning[SA142]: Kubernetes 1.29 serves ValidatingAdmissionPolicy as v1beta1 only when the cluster enables it",
+    ),
+    (
+        "SA150",
+        FULL
+        + "network:\n  r:\n    namespace: ml\n    from: [{ pods: { role: ai } }]\n    to: [{ cidr: 10.0.0.0/8 }]\n",
+        "spec.yaml:16:20: warning[SA150]: network rule 'r': no workload in namespace 'ml' has labels role=ai",
+    ),
+    (
+        "SA151",
+        FULL
+        + "network:\n  r:\n    namespace: ml\n    from: [{ namespace: ml }]\n    to: [{ apiServer: true }]\n",
+        "spec.yaml:17:23: error[SA151]: network rule 'r' names the API server, but 'kubernetes.apiServer' does not say where it is",
+    ),
+    (
+        "SA160",
+        BASE
+        + "access:\n  reader:\n    namespace: ml\n    can:\n      - { verbs: [get], resources: [secrets] }\n",
+        "spec.yaml:11:9: error[SA160]: service account 'reader' is granted secrets without naming them",
+    ),
+    (
+        "SA161",
+        BASE
+        + "access:\n  reader:\n    namespace: ml\n    can:\n      - { verbs: [get, list], resources: [secrets] }\n",
+        "spec.yaml:11:18: error[SA161]: service account 'reader' may list secrets, which returns the contents of every secret in reach",
+    ),
+    (
+        "SA162",
+        BASE
+        + "access:\n  reader:\n    namespace: ml\n    allowSecretListing: true\n    can:\n      - { verbs: [watch], resources: [secrets] }\n",
+        "spec.yaml:12:18: warning[SA162]: service account 'reader' may watch secrets (allowSecretListing)",
+    ),
+    (
+        "SA163",
+        BASE
+        + "access:\n  admin:\n    namespace: ml\n    can:\n      - { verbs: ['*'], resources: [pods] }\n",
+        "spec.yaml:11:9: warning[SA163]: service account 'admin' is granted a wildcard",
+    ),
+    (
+        "SA300",
+        BASE + "vaultSecrets:\n  ai/params:\n    data: { a: 1 }\n",
+        "spec.yaml:8:3: error[SA300]: the spec declares vaultSecrets but has no 'vault' section",
+    ),
+    (
+        "SA301",
+        FULL
+        + "    vault: { read: [ai/param] }\nvault: {}\nvaultSecrets:\n  ai/params:\n    data: { a: 1 }\n",
+        "spec.yaml:13:21: error[SA301]: workload 'trainer' reads Vault path 'ai/param' which is not declared in vaultSecrets (did you mean 'ai/params'?)",
+    ),
+    (
+        "SA302",
+        FULL + "    vault: { read: [ml/*] }\nvault: {}\nvaultSecrets:\n  ai/params:\n    data: { a: 1 }\n",
+        "spec.yaml:13:21: warning[SA302]: workload 'trainer' reads Vault paths 'ml/*', which match no declared vaultSecrets",
+    ),
+    (
+        "SA303",
+        BASE + "vault: {}\nvaultSecrets:\n  secret/ai/params:\n    data: { a: 1 }\n",
+        "spec.yaml:10:5: error[SA303]: vault secret 'secret/ai/params': write the logical path; secureai adds the mount and the KV v2 'data/' prefix itself",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("code", "text", "expected"), CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)]
+)
+def test_code_message(tmp_path: Path, code: str, text: str, expected: str) -> None:
+    assert first(tmp_path, text, code).split("\n")[0] == expected
+
+
+def test_every_registered_check_code_is_tested() -> None:
+    from secureai.codes import CODES
+
+    tested = {c[0] for c in CASES}
+    loader_codes = {f"SA00{i}" for i in range(8)}
+    untested = {c for c in CODES if c.startswith("SA1") or c.startswith("SA30")} - tested - loader_codes
+    assert not untested, f"codes without an exact-message test: {sorted(untested)}"
+
+
+def test_all_problems_of_a_file_in_one_run(tmp_path: Path) -> None:
+    text = FULL.replace("image:", "imagee:").replace("project: demo", "project: Demo")
+    found = messages(tmp_path, text)
+    assert [m.split(": ")[1] for m in found] == ["error[SA100]", "error[SA102]", "error[SA101]"]
+
+
+def test_secret_values_never_appear_in_messages(tmp_path: Path) -> None:
+    text = (
+        BASE + "secrets:\n  db:\n    namespace: ml\n    data:\n      a: { literal: s3cr3t-value }\n"
+        "      b: { literal: 12345678 }\n      c: { literal: s3cr3t-value, fromEnv: X }\n"
+    )
+    joined = "\n".join(messages(tmp_path, text))
+    assert "s3cr3t" not in joined and "12345678" not in joined
+    assert "[SA100]" in joined and "[SA122]" not in joined  # schema errors stop the pipeline first
+
+
+def test_no_env_missing_warning_when_set(tmp_path: Path) -> None:
+    text = BASE + "secrets:\n  db:\n    namespace: ml\n    data: { password: { fromEnv: DB_PASSWORD } }\n"
+    assert not [m for m in messages(tmp_path, text, {"DB_PASSWORD": "x"}) if "SA121" in m]
