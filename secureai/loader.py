@@ -352,20 +352,34 @@ def _check_text(text: str) -> None:
         )
 
 
-def _yaml_error(exc: yaml.MarkedYAMLError) -> LoadError:
+def _char_at(text: str, mark: Any) -> str:
+    lines = text.splitlines()
+    if mark is None or mark.line >= len(lines) or mark.column >= len(lines[mark.line]):
+        return ""
+    return lines[mark.line][mark.column]
+
+
+def _yaml_error(exc: yaml.MarkedYAMLError, text: str) -> LoadError:
     mark = exc.problem_mark or exc.context_mark
+    if _char_at(text, mark) == "\t":
+        return LoadError(
+            "SA001",
+            "invalid YAML: a tab character where YAML expects spaces",
+            _pos(mark),
+            hint="YAML indentation uses spaces; replace the tab with spaces",
+        )
     problem = exc.problem or exc.context or "invalid YAML"
-    hint = None
-    if "\t" in problem or "'\\t'" in problem:
-        hint = "YAML indentation uses spaces; replace the tab with spaces"
-    return LoadError("SA001", f"invalid YAML: {problem}", _pos(mark) if mark else None, hint)
+    if exc.problem and exc.context and exc.context_mark is not None:
+        problem = f"{problem} {exc.context} that starts at line {exc.context_mark.line + 1}"
+    return LoadError("SA001", f"invalid YAML: {problem}", _pos(mark) if mark else None)
 
 
 def _loader_class() -> Any:
     """libyaml's parser when PyYAML was built with it (5-10x faster), else the pure one."""
-    parser = getattr(yaml, "CParser", None)
-    if parser is not None:
-        return parser
+    if getattr(yaml, "__with_libyaml__", False):
+        from yaml.cyaml import CParser
+
+        return CParser
 
     class PyParser(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser):
         def __init__(self, stream: str):
@@ -390,7 +404,7 @@ def parse_text(text: str, file: str) -> Result[Any]:
     except LoadError as exc:
         return Result(None, [exc.diagnostic.located(file, exc.diagnostic.position)])
     except yaml.MarkedYAMLError as exc:
-        err = _yaml_error(exc).diagnostic
+        err = _yaml_error(exc, text).diagnostic
         return Result(None, [err.located(file, err.position)])
     except yaml.YAMLError as exc:  # e.g. a reader error on a control character
         return Result(None, [Diagnostic(Severity.ERROR, "SA001", f"invalid YAML: {exc}", file=file)])

@@ -45,7 +45,12 @@ BAD_INPUTS = [
     (
         "syntax error",
         "a: [1, 2\n",
-        "s.yaml:2:1: error[SA001]: invalid YAML: expected ',' or ']', but got '<stream end>'",
+        "s.yaml:2:1: error[SA001]: invalid YAML: did not find expected ',' or ']' while parsing a flow sequence that starts at line 1",
+    ),
+    (
+        "unterminated quote",
+        'a: "abc\n',
+        "s.yaml:2:1: error[SA001]: invalid YAML: found unexpected end of stream while scanning a quoted scalar that starts at line 1",
     ),
     (
         "duplicate key",
@@ -55,7 +60,7 @@ BAD_INPUTS = [
     (
         "tabs",
         "a:\n\tb: 1\n",
-        "s.yaml:2:1: error[SA001]: invalid YAML: found character '\\t' that cannot start any token",
+        "s.yaml:2:1: error[SA001]: invalid YAML: a tab character where YAML expects spaces",
     ),
     (
         "python tag",
@@ -157,3 +162,17 @@ def test_utf8_bom_is_accepted(tmp_path: Path) -> None:
     path = tmp_path / "bom.yaml"
     path.write_bytes(b"\xef\xbb\xbfa: 1\n")
     assert load_file(path).value.data == {"a": 1}
+
+
+def test_pure_python_parser_gives_the_same_data(monkeypatch: pytest.MonkeyPatch) -> None:
+    import yaml
+
+    from secureai import loader
+
+    text = "a: on\nb: [1, 1.30, {c: ~}]\nd: &x {e: 1}\nf: *x\n"
+    fast = load(text).value.data
+    monkeypatch.setattr(yaml, "__with_libyaml__", False)
+    monkeypatch.setattr(loader, "_LOADER", loader._loader_class())
+    assert loader._LOADER.__name__ == "PyParser"
+    assert load(text).value.data == fast
+    assert texts(load("a:\n\tb: 1\n"))[0].startswith("s.yaml:2:1: error[SA001]: invalid YAML: a tab character")
