@@ -51,4 +51,11 @@ CODES: dict[str, str] = {
     "SA301": "Vault grant to an undeclared path",
     "SA302": "Vault wildcard grant matches no declared path",
     "SA303": "Vault path written with its mount or data/ prefix",
+    "SA304": "Vault mount name reserved",
+    "SA305": "Vault token TTL zero or above the max TTL",
+    "SA306": "Vault reader's security profile forbids projected volumes",
+    "SA307": "Vault readers share a service account with different grants",
+    "SA308": "'+*' in a Vault grant",
+    "SA309": "fromVault key missing from the declared path",
+    "SA310": "fromVault path not declared in vaultSecrets",
 }
