@@ -9,6 +9,7 @@ manifests on disk and the resources Pulumi registers cannot disagree.
   names, so renaming one entry never replaces unrelated resources.
 - `properties`: for Kubernetes, the whole manifest (apiVersion, kind, metadata, ...); for
   Vault, the resource's arguments in the provider's snake_case.
+- `depends_on` holds the `key`s (`type::name`) of the resources that must exist first.
 - Secret values are never in a Plan. Where one belongs stands a `SecretValue` leaf that says
   where the value comes from; whoever needs the value (Pulumi, or render with
   `--include-secret-values`) resolves it at the last moment.
