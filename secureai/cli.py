@@ -139,6 +139,142 @@ def render(
         typer.echo(line, err=True)
 
 
+EnvOpt = Annotated[
+    str | None, typer.Option("--env", "-e", help="Stack name (default: the spec's environment).")
+]
+BackendOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="State backend URL (s3://, gs://, azblob://, https://api.pulumi.com); "
+        "default: PULUMI_BACKEND_URL, else local files under ~/.secureai/state."
+    ),
+]
+SecretsProviderOpt = Annotated[
+    str | None,
+    typer.Option(help="Pulumi secrets provider (default: passphrase from PULUMI_CONFIG_PASSPHRASE)."),
+]
+WorkDirOpt = Annotated[
+    Path | None, typer.Option(help="Where stack config lives (default: ~/.secureai/workspaces/<project>).")
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+
+
+def _deploy_options(
+    env: str | None, backend: str | None, secrets_provider: str | None, work_dir: Path | None, **extra: Any
+) -> Any:
+    from secureai.deploy import DeployOptions
+
+    return DeployOptions(
+        env=env, backend=backend, secrets_provider=secrets_provider, work_dir=work_dir, **extra
+    )
+
+
+def _is_tty() -> bool:
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
+def _confirm(report: Any) -> bool:
+    return typer.confirm("Do you want to perform these changes?", default=False)
+
+
+def _run_deploy(action: Callable[[], Any], as_json: bool) -> NoReturn:
+    """Run one deploy action; DeployError becomes its text and exit code, never a traceback."""
+    import json
+
+    from secureai.deploy import DeployError
+
+    try:
+        result = action()
+    except DeployError as exc:
+        typer.echo(exc.text(), err=True)
+        raise typer.Exit(exc.exit_code) from None
+    if as_json:
+        typer.echo(json.dumps(result.to_json(), indent=2, sort_keys=True))
+    elif getattr(result, "message", ""):
+        typer.echo(result.message)
+    raise typer.Exit(result.exit_code)
+
+
+@app.command()
+@guarded
+def preview(
+    spec: SpecArg,
+    env: EnvOpt = None,
+    backend: BackendOpt = None,
+    secrets_provider: SecretsProviderOpt = None,
+    work_dir: WorkDirOpt = None,
+    as_json: JsonOpt = False,
+    expect_no_changes: Annotated[
+        bool,
+        typer.Option("--expect-no-changes", help="Exit 1 when the stack differs from the spec (drift gate)."),
+    ] = False,
+    refresh: Annotated[bool, typer.Option("--refresh", help="Refresh state from the cluster first.")] = False,
+) -> None:
+    """Show what apply would change, per resource and property. Secret values stay masked."""
+    from secureai.deploy import preview as run_preview
+    from secureai.deploy import render_text
+
+    options = _deploy_options(
+        env,
+        backend,
+        secrets_provider,
+        work_dir,
+        expect_no_changes=expect_no_changes,
+        refresh=refresh or expect_no_changes,
+    )
+
+    def action() -> Any:
+        result = run_preview(spec, options)
+        if not as_json:
+            typer.echo(render_text(result.report))
+        return result
+
+    _run_deploy(action, as_json)
+
+
+@app.command()
+@guarded
+def apply(
+    spec: SpecArg,
+    yes: YesOpt = False,
+    env: EnvOpt = None,
+    backend: BackendOpt = None,
+    secrets_provider: SecretsProviderOpt = None,
+    work_dir: WorkDirOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Preview, confirm, deploy. Without a terminal, --yes is required."""
+    from secureai.deploy import apply as run_apply
+
+    options = _deploy_options(env, backend, secrets_provider, work_dir)
+    echo = None if as_json else typer.echo
+    _run_deploy(
+        lambda: run_apply(spec, options, yes=yes, is_tty=_is_tty(), confirm=_confirm, echo=echo), as_json
+    )
+
+
+@app.command()
+@guarded
+def destroy(
+    spec: SpecArg,
+    yes: YesOpt = False,
+    env: EnvOpt = None,
+    backend: BackendOpt = None,
+    secrets_provider: SecretsProviderOpt = None,
+    work_dir: WorkDirOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Preview the deletion, confirm, delete everything the spec's stack holds."""
+    from secureai.deploy import destroy as run_destroy
+
+    options = _deploy_options(env, backend, secrets_provider, work_dir)
+    echo = None if as_json else typer.echo
+    _run_deploy(
+        lambda: run_destroy(spec, options, yes=yes, is_tty=_is_tty(), confirm=_confirm, echo=echo), as_json
+    )
+
+
 def main() -> None:
     # pydantic scans installed packages for plugins on first use (~10 ms); we use none.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")

@@ -144,3 +144,18 @@ def test_schema_command_prints_json_schema() -> None:
     schema = json.loads(result.output)
     assert schema["title"] == "secureai spec"
     assert "workloads" in schema["properties"]
+
+
+@pytest.mark.parametrize("command", ["preview", "apply", "destroy"])
+def test_deploy_commands_without_pulumi_cli_exit_2_naming_pulumi(
+    command: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    real_which = shutil.which
+    monkeypatch.setattr(shutil, "which", lambda name, *a, **k: None if name == "pulumi" else real_which(name))
+    result = run(command, str(write_spec(tmp_path, GOOD)), "--yes")
+    assert result.exit_code == 2
+    assert "error: the pulumi CLI is not installed (no `pulumi` on PATH)" in result.output
+    assert "https://www.pulumi.com/docs/install/" in result.output
+    assert "Traceback" not in result.output

@@ -1,0 +1,196 @@
+"""Turn whatever a deployment raised into a `DeployError`: what went wrong, and what to do.
+
+The engine's own text can quote inputs, so every message built from it is stripped of colour
+markup, cut short, and redacted against the secret values this run knows about.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from pulumi.automation import errors as auto_errors
+
+from secureai.pulumi.component import (
+    ConfigurationError,
+    MissingGeneratedSecretError,
+    SpecError,
+)
+from secureai.resolve import ResolveError
+
+INSTALL_URL = "https://www.pulumi.com/docs/install/"
+REDACTED = "[secret]"
+_COLOUR = re.compile(r"<\{%[^%]*%\}>")
+# Pulumi's wording: "no resource plugin 'kubernetes-v4.34.2' found in the workspace or on your
+# $PATH, install the plugin using `pulumi plugin install resource kubernetes v4.34.2`".
+_PLUGIN_MISSING = re.compile(
+    r"no resource plugin '(?P<plugin>[^']+)'|"
+    r"could not (?:automatically )?download and install resource plugin '(?P<plugin2>[^']+)'",
+    re.IGNORECASE,
+)
+_PLUGIN_INSTALL = re.compile(
+    r"pulumi plugin install resource (?P<name>[\w.-]+)(?: (?P<version>v?\d[\w.+-]*))?"
+)
+_UNREACHABLE = re.compile(
+    r"cluster is unreachable|unable to load kubernetes client configuration|"
+    r"connection refused|no such host|i/o timeout|unable to connect to the server|"
+    r"context \"[^\"]*\" does not exist|no configuration has been provided",
+    re.IGNORECASE,
+)
+# Vault's API error format: "Code: 403. Errors: * permission denied".
+_VAULT_AUTH = re.compile(
+    r"code: 403|permission denied|missing client token|failed to lookup token|invalid token",
+    re.IGNORECASE,
+)
+_PASSPHRASE = re.compile(
+    r"incorrect passphrase|passphrase must be set|PULUMI_CONFIG_PASSPHRASE", re.IGNORECASE
+)
+
+
+@dataclass
+class DeployError(Exception):
+    """A deployment failed; `message` says what, `hint` what to do. Never holds a secret."""
+
+    message: str
+    hint: str | None = None
+    kind: str = "deploy"
+    exit_code: int = 2
+
+    def __post_init__(self) -> None:
+        super().__init__(self.message)
+
+    def __str__(self) -> str:
+        return self.message
+
+    def text(self) -> str:
+        return f"error: {self.message}" + (f"\n  hint: {self.hint}" if self.hint else "")
+
+
+def redact(text: str, secrets: Iterable[str] = ()) -> str:
+    """`text` with each known secret value (longest first) replaced by [secret]."""
+    for value in sorted({s for s in secrets if s}, key=len, reverse=True):
+        text = text.replace(value, REDACTED)
+    return text
+
+
+def clean(text: str, secrets: Iterable[str] = (), limit: int = 600) -> str:
+    """Engine text fit for a message: colour markup gone, secrets redacted, length bounded."""
+    text = redact(_COLOUR.sub("", text), secrets).strip()
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def missing_cli() -> DeployError:
+    return DeployError(
+        "the pulumi CLI is not installed (no `pulumi` on PATH); preview, apply and destroy "
+        "drive the Pulumi engine through it",
+        hint=f"install it from {INSTALL_URL} and make sure `pulumi version` works",
+        kind="cli-missing",
+    )
+
+
+def missing_passphrase() -> DeployError:
+    return DeployError(
+        "no passphrase for the stack's encrypted state and config",
+        hint="set PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE (not empty), "
+        "or pass --secrets-provider (e.g. awskms://..., gcpkms://..., hashivault://...)",
+        kind="passphrase",
+    )
+
+
+def to_deploy_error(
+    exc: BaseException, *, stack: str | None = None, secrets: Iterable[str] = ()
+) -> DeployError:
+    """The DeployError that explains `exc` to a user."""
+    secrets = list(secrets)
+    if isinstance(exc, DeployError):
+        return exc
+    if isinstance(exc, FileNotFoundError) and _mentions_pulumi(exc):
+        return missing_cli()
+    if isinstance(exc, ResolveError):
+        return DeployError(
+            f"a secret value is not available: {clean(str(exc), secrets)}",
+            hint="set the variable or file the spec names (values are never printed)",
+            kind="resolve",
+        )
+    if isinstance(exc, SpecError):
+        return DeployError(clean(str(exc), secrets, limit=4000), kind="spec")
+    if isinstance(exc, MissingGeneratedSecretError | ConfigurationError):
+        return DeployError(clean(str(exc), secrets), kind="config")
+    if isinstance(exc, auto_errors.CommandError):
+        return _command_error(exc, stack, secrets)
+    return DeployError(f"internal error: {type(exc).__name__}: {clean(str(exc), secrets)}", kind="internal")
+
+
+def _mentions_pulumi(exc: FileNotFoundError) -> bool:
+    return "pulumi" in f"{exc.filename or ''} {exc}"
+
+
+def _command_error(exc: auto_errors.CommandError, stack: str | None, secrets: list[str]) -> DeployError:
+    text = str(exc)
+    where = f" {stack}" if stack else ""
+    if isinstance(exc, auto_errors.ConcurrentUpdateError):
+        return DeployError(
+            f"the stack{where} is locked by another update",
+            hint="wait for it to finish; if none is running, remove the stale lock with "
+            f"`pulumi cancel{' --stack ' + stack if stack else ''}`",
+            kind="locked",
+        )
+    if isinstance(exc, auto_errors.StackNotFoundError):
+        return DeployError(
+            f"stack{where} does not exist in this backend",
+            hint="check --env and --backend (or PULUMI_BACKEND_URL)",
+            kind="stack-missing",
+        )
+    missing = _PLUGIN_MISSING.search(text)
+    if missing:
+        return _plugin_error(text, missing["plugin"] or missing["plugin2"])
+    if _PASSPHRASE.search(text):
+        return DeployError(
+            "cannot decrypt the stack's secrets: the passphrase is wrong or missing",
+            hint="use the passphrase the stack was created with "
+            "(PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE)",
+            kind="passphrase",
+        )
+    if _UNREACHABLE.search(text):
+        return DeployError(
+            "the Kubernetes cluster is unreachable",
+            hint="check the kube context in the spec (kubernetes.context), KUBECONFIG, and "
+            "`kubectl cluster-info`; detail: " + _detail(text, secrets),
+            kind="cluster-unreachable",
+        )
+    if _VAULT_AUTH.search(text) and "vault" in text.lower():
+        return DeployError(
+            "Vault refused the request (authentication or permission denied)",
+            hint="check VAULT_ADDR and VAULT_TOKEN: the token needs a policy that can write "
+            "the KV mount, policies and the Kubernetes auth roles; detail: " + _detail(text, secrets),
+            kind="vault-auth",
+        )
+    return DeployError(
+        f"the Pulumi engine failed: {_detail(text, secrets)}",
+        hint="re-run with the same command to see the full change list; "
+        "`pulumi stack --show-urns` helps locate resources",
+        kind="engine",
+    )
+
+
+def _plugin_error(text: str, plugin: str) -> DeployError:
+    install = _PLUGIN_INSTALL.search(text)
+    if install:
+        name, command = install["name"], install.group(0)
+    else:
+        name = re.sub(r"^pulumi-resource-|-v?\d[\w.+-]*$", "", plugin)
+        command = f"pulumi plugin install resource {name}"
+    return DeployError(
+        f"the Pulumi provider plugin '{name}' is not installed",
+        hint=f"run `{command}` (plugins are downloaded once per machine)",
+        kind="plugin-missing",
+    )
+
+
+def _detail(text: str, secrets: list[str]) -> str:
+    """The engine's `error:` lines (the useful part of a CommandError), cleaned."""
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    errors = [m.group(0) for ln in lines if (m := re.search(r"error: .*", ln))]
+    chosen = errors[-3:] or lines[-1:]
+    return clean(" | ".join(chosen), secrets) or "(no output)"

@@ -1,0 +1,336 @@
+"""preview, apply and destroy: the three deployment commands, each a short script.
+
+apply and destroy always preview first, then ask: `confirm(report)` on a terminal, nothing
+without `yes`, and a refusal when there is no terminal to ask on. Every failure leaves as a
+`DeployError` whose text holds no secret value; `show_secrets` is always False.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from secureai import exitcodes
+from secureai.compile.plan import Plan, iter_secrets
+from secureai.deploy.errors import DeployError, missing_cli, to_deploy_error
+from secureai.deploy.events import ChangeReport, EventCollector, Progress, render_text
+from secureai.deploy.stack import (
+    DeployOptions,
+    StackLike,
+    WorkspaceFactory,
+    ensure_generated_secrets,
+    local_stack,
+    make_program,
+    stack_request,
+)
+from secureai.pulumi.component import load_plan
+from secureai.resolve import ResolveContext, ResolveError, resolve
+
+Spec = Plan | str | os.PathLike[str]
+Confirm = Callable[[ChangeReport], bool]
+Echo = Callable[[str], None]
+
+EXIT_OK = exitcodes.OK
+EXIT_FINDINGS = exitcodes.FINDINGS  # drift, declined, or the engine reported failures
+EXIT_ERROR = exitcodes.USAGE
+EXIT_INTERRUPTED = exitcodes.INTERRUPTED
+_CREDENTIAL_VARS = ("PULUMI_CONFIG_PASSPHRASE", "VAULT_TOKEN")
+
+
+@dataclass
+class PreviewResult:
+    stack: str
+    report: ChangeReport
+    drift: bool = False  # expect_no_changes was asked and there are changes
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_FINDINGS if self.drift or self.report.result == "failed" else EXIT_OK
+
+    def to_json(self) -> dict[str, Any]:
+        return {"stack": self.stack, "drift": self.drift, "preview": self.report.to_json()}
+
+    @property
+    def message(self) -> str:
+        if self.drift:
+            return f"drift: stack {self.stack} differs from the spec"
+        return f"preview of stack {self.stack}: " + render_text(self.report).splitlines()[-1]
+
+
+@dataclass
+class ChangeResult:
+    """The outcome of apply or destroy.
+
+    status: `applied`, `no-changes`, `declined` (the user said no) or `refused` (no terminal
+    and no --yes).
+    """
+
+    stack: str
+    status: str
+    preview: ChangeReport
+    update: ChangeReport | None = None
+    message: str = ""
+
+    @property
+    def exit_code(self) -> int:
+        if self.status == "refused":
+            return EXIT_ERROR
+        if self.status == "declined":
+            return EXIT_FINDINGS
+        if self.update is not None and self.update.result == "failed":
+            return EXIT_FINDINGS
+        return EXIT_OK
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "stack": self.stack,
+            "status": self.status,
+            "message": self.message,
+            "preview": self.preview.to_json(),
+            "update": self.update.to_json() if self.update else None,
+        }
+
+
+@dataclass
+class _Session:
+    stack: StackLike
+    name: str
+    options: DeployOptions
+    secrets: list[str] = field(default_factory=list)
+
+    def engine_args(self, on_event: Callable[[Any], None]) -> dict[str, Any]:
+        args: dict[str, Any] = {"on_event": on_event, "color": "never"}
+        if self.options.parallel:
+            args["parallel"] = self.options.parallel
+        if self.options.refresh:
+            args["refresh"] = True
+        return args
+
+
+def preview(
+    spec: Spec,
+    options: DeployOptions | None = None,
+    *,
+    workspace_factory: WorkspaceFactory = local_stack,
+) -> PreviewResult:
+    """`pulumi preview` of the spec's stack; drift when expect_no_changes and changes."""
+    options = options or DeployOptions()
+    with _session(spec, options, workspace_factory, program_secrets=True) as session:
+        report = _preview(session)
+        drift = options.expect_no_changes and report.has_changes
+        return PreviewResult(session.name, report, drift=drift)
+
+
+def apply(
+    spec: Spec,
+    options: DeployOptions | None = None,
+    *,
+    yes: bool,
+    is_tty: bool,
+    confirm: Confirm,
+    echo: Echo | None = None,
+    workspace_factory: WorkspaceFactory = local_stack,
+) -> ChangeResult:
+    """Preview, confirm, then `pulumi up`, with progress lines through `echo`."""
+    options = options or DeployOptions()
+    with _session(spec, options, workspace_factory, program_secrets=True) as session:
+        report = _preview(session)
+        decision = _decide(session.name, "apply", report, yes, is_tty, confirm, echo)
+        if decision is not None:
+            return decision
+        collector = EventCollector(secrets=session.secrets)
+        progress = Progress(echo or _quiet, secrets=session.secrets)
+        _interruptible(
+            session,
+            lambda: session.stack.up(show_secrets=False, **session.engine_args(_both(collector, progress))),
+        )
+        return _done(session.name, "applied", report, collector.report())
+
+
+def destroy(
+    spec: Spec,
+    options: DeployOptions | None = None,
+    *,
+    yes: bool,
+    is_tty: bool,
+    confirm: Confirm,
+    echo: Echo | None = None,
+    workspace_factory: WorkspaceFactory = local_stack,
+) -> ChangeResult:
+    """Preview the destroy, confirm, then `pulumi destroy`."""
+    options = options or DeployOptions()
+    with _session(spec, options, workspace_factory, program_secrets=False) as session:
+        planned = EventCollector(preview=True, secrets=session.secrets)
+        _interruptible(
+            session,
+            lambda: session.stack.preview_destroy(show_secrets=False, **session.engine_args(planned)),
+            cancel=False,
+        )
+        report = planned.report()
+        decision = _decide(session.name, "destroy", report, yes, is_tty, confirm, echo)
+        if decision is not None:
+            return decision
+        collector = EventCollector(secrets=session.secrets)
+        progress = Progress(echo or _quiet, secrets=session.secrets)
+        _interruptible(
+            session,
+            lambda: session.stack.destroy(
+                show_secrets=False, **session.engine_args(_both(collector, progress))
+            ),
+        )
+        return _done(session.name, "destroyed", report, collector.report())
+
+
+@contextmanager
+def _session(
+    spec: Spec, options: DeployOptions, factory: WorkspaceFactory, *, program_secrets: bool
+) -> Iterator[_Session]:
+    """Compile, check secrets and passphrase, open the stack; map every failure."""
+    name: str | None = None
+    secrets: list[str] = []
+    if factory is local_stack and shutil.which("pulumi") is None:
+        # Said first: without the engine, no other problem is worth fixing yet.
+        raise missing_cli()
+    try:
+        environ = options.environment()
+        # Credentials are redacted from engine text as well as the spec's own secrets.
+        secrets += [environ[k] for k in _CREDENTIAL_VARS if environ.get(k)]
+        plan = load_plan(spec, environ)
+        options = with_vault_reader(plan, options)
+        name = options.env or plan.environment
+        secrets += known_secret_values(plan, options, spec, strict=program_secrets)
+        generated: dict[str, str] = {}
+        program = make_program(plan, options, generated, spec_dir(spec, plan))
+        stack = factory(stack_request(plan, options, program))
+        if program_secrets:
+            # The program reads these from stack config; they are stored before it runs.
+            generated.update(ensure_generated_secrets(stack, plan))
+            secrets += generated.values()
+        yield _Session(stack, name, options, secrets)
+    except KeyboardInterrupt:
+        raise DeployError("interrupted", kind="interrupted", exit_code=EXIT_INTERRUPTED) from None
+    except Exception as exc:
+        raise to_deploy_error(exc, stack=name, secrets=secrets) from None
+
+
+def with_vault_reader(plan: Plan, options: DeployOptions) -> DeployOptions:
+    """Options with a Vault reader when the plan takes secrets from Vault and none was given:
+    address from the spec or VAULT_ADDR, token from VAULT_TOKEN (without them, resolving
+    fails with a message naming the Vault path)."""
+    if options.vault_reader is not None:
+        return options
+    wanted = any(secret.source == "vault" for r in plan.resources for _, secret in iter_secrets(r.properties))
+    environ = options.environment()
+    address = plan.settings.get("vault_address") or environ.get("VAULT_ADDR")
+    token = environ.get("VAULT_TOKEN")
+    if not (wanted and address and token):
+        return options
+    from secureai.vaultio import vault_reader
+
+    mount = str(plan.settings.get("vault_kv_mount") or "secret")
+    return replace(options, vault_reader=vault_reader(str(address), token, mount))
+
+
+def known_secret_values(plan: Plan, options: DeployOptions, spec: Spec, *, strict: bool) -> list[str]:
+    """Resolve every non-generated secret now: a missing value fails before the engine
+    starts, and the values let engine messages be redacted. Not strict for destroy, which
+    does not run the program."""
+    ctx = ResolveContext(
+        base_dir=spec_dir(spec, plan),
+        environ=options.environment(),
+        vault_reader=options.vault_reader,
+    )
+    values = []
+    for resource in plan.resources:
+        for _, secret in iter_secrets(resource.properties):
+            if secret.source == "generate":
+                continue
+            try:
+                values.append(resolve(secret, ctx))
+            except ResolveError:
+                if strict:
+                    raise
+    return values
+
+
+def spec_dir(spec: Spec, plan: Plan) -> Path:
+    """Where `fromFile` paths are relative to (the same rule as SecuritySpec's)."""
+    if isinstance(spec, Plan):
+        return Path(str(plan.settings.get("base_dir", "."))).resolve()
+    return Path(spec).resolve().parent
+
+
+def _preview(session: _Session) -> ChangeReport:
+    collector = EventCollector(preview=True, secrets=session.secrets)
+    _interruptible(session, lambda: session.stack.preview(**session.engine_args(collector)), cancel=False)
+    return collector.report()
+
+
+def _decide(
+    stack: str,
+    verb: str,
+    report: ChangeReport,
+    yes: bool,
+    is_tty: bool,
+    confirm: Confirm,
+    echo: Echo | None,
+) -> ChangeResult | None:
+    """None to go ahead; otherwise the result that stops here."""
+    if echo is not None:
+        echo(render_text(report))
+    if not report.has_changes:
+        return ChangeResult(stack, "no-changes", report, message=f"stack {stack}: no changes")
+    if yes:
+        return None
+    if not is_tty:
+        return ChangeResult(
+            stack,
+            "refused",
+            report,
+            message=f"refusing to {verb} stack {stack} without confirmation: no terminal to "
+            "ask on; review the preview and pass --yes",
+        )
+    if not confirm(report):
+        return ChangeResult(stack, "declined", report, message=f"{verb} cancelled; nothing done")
+    return None
+
+
+def _done(stack: str, status: str, preview: ChangeReport, update: ChangeReport) -> ChangeResult:
+    summary = render_text(update).splitlines()[-1]
+    return ChangeResult(stack, status, preview, update, message=f"stack {stack}: {summary}")
+
+
+def _interruptible(session: _Session, run: Callable[[], Any], *, cancel: bool = True) -> Any:
+    """Run an engine operation; on Ctrl-C cancel it (when it changes things) and say so."""
+    try:
+        return run()
+    except KeyboardInterrupt:
+        hint = "run `secureai preview` to see where the stack stands"
+        if cancel:
+            try:
+                session.stack.cancel()
+            except Exception:  # cancel is best effort: the CLI may have stopped already
+                hint += "; if the stack stays locked, run `pulumi cancel`"
+        raise DeployError(
+            f"interrupted: the operation on stack {session.name} was cancelled",
+            hint=hint,
+            kind="interrupted",
+            exit_code=EXIT_INTERRUPTED,
+        ) from None
+
+
+def _both(*callbacks: Callable[[Any], None]) -> Callable[[Any], None]:
+    def call(event: Any) -> None:
+        for callback in callbacks:
+            callback(event)
+
+    return call
+
+
+def _quiet(_: str) -> None:
+    return None

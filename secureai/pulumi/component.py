@@ -1,0 +1,313 @@
+"""SecuritySpec: the Pulumi component that registers every resource of a compiled Plan.
+
+One child per Plan resource, in dependency order, each on an explicit provider built here
+(never the ambient default provider, so a stray kubeconfig context cannot receive the
+resources). Secret placeholders are resolved at the last moment and wrapped in
+`pulumi.Output.secret` at once; generated secrets come from stack config so that they stay
+the same from one run to the next.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import re
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pulumi
+
+from secureai.compile.plan import Plan, Resource, SecretValue, iter_secrets
+from secureai.diagnostics import Diagnostic
+from secureai.pulumi.mapping import VAULT_JSON_ARGS, kwargs_for, target_for
+from secureai.resolve import ResolveContext, VaultReader, resolve
+
+COMPONENT_TYPE = "secureai:index:SecuritySpec"
+CONFIG_NAMESPACE = "secureai"
+SECRET_TYPE = "kubernetes:core/v1:Secret"
+
+
+class SpecError(Exception):
+    """The spec did not compile; carries the diagnostics, already formatted in the message."""
+
+    def __init__(self, message: str, diagnostics: Sequence[Diagnostic] = ()) -> None:
+        super().__init__(message)
+        self.diagnostics = list(diagnostics)
+
+
+class MissingGeneratedSecretError(Exception):
+    """A generated secret has no stored value; the message says how to store one."""
+
+
+class ConfigurationError(Exception):
+    """The environment lacks something a provider needs (e.g. the Vault address)."""
+
+
+def load_plan(spec: str | os.PathLike[str] | Plan, environ: Mapping[str, str] | None = None) -> Plan:
+    """The Plan itself, or the compiled spec file; SpecError when it does not compile."""
+    if isinstance(spec, Plan):
+        return spec
+    from secureai.pipeline import compile_file  # late: the pipeline is not needed for Plans
+
+    result = compile_file(Path(spec), environ)
+    if result.ok and result.value is not None:
+        return result.value
+    errors = [d for d in result.diagnostics if d.is_error] or result.diagnostics
+    lines = "\n".join(d.text() for d in errors) or "(no diagnostics)"
+    raise SpecError(f"{os.fspath(spec)} does not compile:\n{lines}", result.diagnostics)
+
+
+def generated_config_key(ref: str) -> str:
+    """The stack config key (in namespace `secureai`) that stores a generated secret.
+
+    Config keys are kept to a safe alphabet; when that changes the ref, a short hash keeps
+    distinct refs apart.
+    """
+    slug = re.sub(r"[^A-Za-z0-9_-]+", "-", ref).strip("-")
+    if slug != ref:
+        slug = f"{slug}-{hashlib.sha256(ref.encode()).hexdigest()[:8]}"
+    return f"generated-{slug}"
+
+
+def generated_refs(plan: Plan) -> dict[str, SecretValue]:
+    """Every generated secret in a Plan, by ref (one value per ref, shared by its users)."""
+    found: dict[str, SecretValue] = {}
+    for resource in plan.resources:
+        for _, value in iter_secrets(resource.properties):
+            if value.source == "generate":
+                found.setdefault(value.ref, value)
+    return found
+
+
+class SecuritySpec(pulumi.ComponentResource):
+    """All resources of one secureai spec, as children of one component."""
+
+    resources: dict[str, pulumi.CustomResource]
+
+    def __init__(
+        self,
+        name: str,
+        spec: str | os.PathLike[str] | Plan,
+        opts: pulumi.ResourceOptions | None = None,
+        *,
+        environ: Mapping[str, str] | None = None,
+        generated: Mapping[str, str] | None = None,
+        vault_reader: VaultReader | None = None,
+        base_dir: str | os.PathLike[str] | None = None,
+    ) -> None:
+        super().__init__(COMPONENT_TYPE, name, None, opts)
+        env = dict(os.environ) if environ is None else dict(environ)
+        plan = load_plan(spec, env)
+        ctx = ResolveContext(base_dir=_base_dir(spec, plan, base_dir), environ=env, vault_reader=vault_reader)
+        secrets = _SecretSource(ctx, generated or {})
+        providers = _providers(self, name, plan, env)
+        index = _reference_index(plan.resources)
+        self.resources = {}
+        for resource in ordered(plan.resources):
+            depends_on = [self.resources[dep.key] for dep in dependencies(resource, index)]
+            self.resources[resource.key] = self._child(resource, providers, secrets, depends_on)
+        self.namespaces = sorted(r.name for r in plan.resources if r.type == "kubernetes:core/v1:Namespace")
+        self.register_outputs({"resources": sorted(self.resources), "namespaces": self.namespaces})
+
+    def _child(
+        self,
+        resource: Resource,
+        providers: Mapping[str, pulumi.ProviderResource],
+        secrets: _SecretSource,
+        depends_on: list[pulumi.CustomResource],
+    ) -> pulumi.CustomResource:
+        target = target_for(resource.type)
+        properties = secrets.substitute(resource)
+        if target.style == "vault":
+            properties = _encode_json_args(properties)
+        options = pulumi.ResourceOptions(
+            parent=self,
+            provider=providers[resource.provider],
+            depends_on=depends_on,
+            additional_secret_outputs=_secret_fields(resource),
+        )
+        instance: pulumi.CustomResource = target.cls(
+            resource.name, opts=options, **kwargs_for(target, properties)
+        )
+        return instance
+
+
+class _SecretSource:
+    """Resolves SecretValue leaves into secret Outputs; generated ones from stack config."""
+
+    def __init__(self, ctx: ResolveContext, generated: Mapping[str, str]) -> None:
+        self._ctx = ctx
+        self._generated = generated
+        self._config = pulumi.Config(CONFIG_NAMESPACE)
+
+    def substitute(self, resource: Resource) -> dict[str, Any]:
+        # Kubernetes Secret `data` holds base64 per the API; `stringData` holds plain text.
+        def leaf(path: tuple[str | int, ...], value: SecretValue) -> pulumi.Output[str]:
+            output = self.output(value)
+            if resource.type == SECRET_TYPE and path[:1] == ("data",):
+                return output.apply(_b64)
+            return output
+
+        result = _replace_secrets(resource.properties, (), leaf)
+        assert isinstance(result, dict)
+        return result
+
+    def output(self, value: SecretValue) -> pulumi.Output[str]:
+        if value.source != "generate":
+            return pulumi.Output.secret(resolve(value, self._ctx))
+        stored = self._config.get_secret(generated_config_key(value.ref))
+        if stored is not None:
+            return stored
+        if value.ref in self._generated:
+            return pulumi.Output.secret(self._generated[value.ref])
+        key = f"{CONFIG_NAMESPACE}:{generated_config_key(value.ref)}"
+        raise MissingGeneratedSecretError(
+            f"generated secret {value.ref} has no stored value in stack config key {key}; "
+            f"run `secureai apply` (it generates and stores it) or set it with "
+            f"`pulumi config set --secret {key} <value>`"
+        )
+
+
+def _b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+Leaf = Callable[[tuple[str | int, ...], SecretValue], Any]
+
+
+def _replace_secrets(value: Any, path: tuple[str | int, ...], leaf: Leaf) -> Any:
+    """A copy of `value` with every SecretValue replaced by `leaf(path, secret)`."""
+    if isinstance(value, SecretValue):
+        return leaf(path, value)
+    if isinstance(value, Mapping):
+        return {k: _replace_secrets(v, (*path, k), leaf) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_replace_secrets(v, (*path, i), leaf) for i, v in enumerate(value)]
+    return value
+
+
+def _encode_json_args(properties: dict[str, Any]) -> dict[str, Any]:
+    """Vault JSON args given as mappings become JSON text (secret if any leaf is)."""
+    return {
+        key: pulumi.Output.json_dumps(value)
+        if key in VAULT_JSON_ARGS and not isinstance(value, str)
+        else value
+        for key, value in properties.items()
+    }
+
+
+def _secret_fields(resource: Resource) -> list[str]:
+    """Top-level properties holding a secret: their outputs must be secret in state too."""
+    return sorted({str(path[0]) for path in resource.secret_paths() if path})
+
+
+def ordered(resources: Sequence[Resource]) -> list[Resource]:
+    """Plan order, except that a resource comes after everything it depends on."""
+    index = _reference_index(resources)
+    done: set[str] = set()
+    visiting: set[str] = set()
+    result: list[Resource] = []
+
+    def visit(resource: Resource) -> None:
+        if resource.key in done:
+            return
+        if resource.key in visiting:
+            raise ValueError(f"dependency cycle through {resource.key}")
+        visiting.add(resource.key)
+        for dependency in dependencies(resource, index):
+            visit(dependency)
+        visiting.discard(resource.key)
+        done.add(resource.key)
+        result.append(resource)
+
+    for resource in resources:
+        visit(resource)
+    return result
+
+
+def _reference_index(resources: Sequence[Resource]) -> dict[str, list[Resource]]:
+    """depends_on entries may be keys (`type::name`) or bare names; index both."""
+    index: dict[str, list[Resource]] = {}
+    for resource in resources:
+        index.setdefault(resource.key, []).append(resource)
+        if resource.name != resource.key:
+            index.setdefault(resource.name, []).append(resource)
+    return index
+
+
+def dependencies(resource: Resource, index: Mapping[str, list[Resource]]) -> list[Resource]:
+    """The Plan resources `resource.depends_on` names; unknown or ambiguous refs are errors."""
+    found = []
+    for ref in resource.depends_on:
+        matches = index.get(ref, [])
+        if len(matches) != 1:
+            problem = "is ambiguous (use the type::name key)" if matches else "is not in the plan"
+            raise ValueError(f"{resource.key} depends on {ref!r}, which {problem}")
+        found.append(matches[0])
+    return found
+
+
+def _base_dir(
+    spec: str | os.PathLike[str] | Plan, plan: Plan, explicit: str | os.PathLike[str] | None
+) -> Path:
+    """Where `fromFile` paths are relative to: the spec's directory when known."""
+    if explicit is not None:
+        return Path(explicit)
+    if not isinstance(spec, Plan):
+        return Path(spec).resolve().parent
+    return Path(str(plan.settings.get("base_dir", "."))).resolve()
+
+
+def _providers(
+    parent: pulumi.Resource, name: str, plan: Plan, env: Mapping[str, str]
+) -> dict[str, pulumi.ProviderResource]:
+    """One explicit provider per provider package the plan uses, and no other."""
+    used = {r.provider for r in plan.resources}
+    unknown = used - {"kubernetes", "vault"}
+    if unknown:
+        raise ValueError(f"no provider for {', '.join(sorted(unknown))}")
+    opts = pulumi.ResourceOptions(parent=parent)
+    providers: dict[str, pulumi.ProviderResource] = {}
+    if "kubernetes" in used:
+        providers["kubernetes"] = _kubernetes_provider(f"{name}-kubernetes", plan, env, opts)
+    if "vault" in used:
+        providers["vault"] = _vault_provider(f"{name}-vault", plan, env, opts)
+    return providers
+
+
+def _kubernetes_provider(
+    name: str, plan: Plan, env: Mapping[str, str], opts: pulumi.ResourceOptions
+) -> pulumi.ProviderResource:
+    from pulumi_kubernetes import Provider
+
+    kubeconfig = env.get("KUBECONFIG") or None
+    # The provider takes one file; a KUBECONFIG list is left to the provider's own lookup.
+    if kubeconfig and os.pathsep in kubeconfig:
+        kubeconfig = None
+    provider: pulumi.ProviderResource = Provider(
+        name, context=plan.settings.get("kube_context"), kubeconfig=kubeconfig, opts=opts
+    )
+    return provider
+
+
+def _vault_provider(
+    name: str, plan: Plan, env: Mapping[str, str], opts: pulumi.ResourceOptions
+) -> pulumi.ProviderResource:
+    from pulumi_vault import Provider
+
+    address = plan.settings.get("vault_address") or env.get("VAULT_ADDR")
+    if not address:
+        raise ConfigurationError(
+            "the spec has Vault resources but no Vault address: set VAULT_ADDR "
+            "(or the vault address in the spec)"
+        )
+    token = env.get("VAULT_TOKEN")
+    provider: pulumi.ProviderResource = Provider(
+        name,
+        address=address,
+        token=pulumi.Output.secret(token) if token else None,
+        opts=opts,
+    )
+    return provider

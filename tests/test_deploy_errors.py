@@ -1,0 +1,174 @@
+"""Failures become DeployErrors with a message, a hint, and no secret in either.
+
+Engine failures are built with the Automation API's own classes and classifier
+(`create_command_error`), from the wording the Pulumi CLI and providers print.
+"""
+
+from __future__ import annotations
+
+import pytest
+from pulumi.automation import CommandResult
+from pulumi.automation.errors import (
+    CommandError,
+    ConcurrentUpdateError,
+    StackNotFoundError,
+    create_command_error,
+)
+
+from secureai.deploy.errors import (
+    INSTALL_URL,
+    DeployError,
+    clean,
+    missing_passphrase,
+    redact,
+    to_deploy_error,
+)
+from secureai.diagnostics import error
+from secureai.pulumi.component import ConfigurationError, MissingGeneratedSecretError, SpecError
+from secureai.resolve import ResolveError
+
+SECRET = "hunter2-very-secret"
+
+
+def engine(stderr: str, stdout: str = "") -> CommandError:
+    return create_command_error(CommandResult(stdout, stderr, 255))
+
+
+def test_cli_not_installed() -> None:
+    err = to_deploy_error(FileNotFoundError(2, "No such file or directory", "pulumi"))
+    assert err.kind == "cli-missing"
+    assert "the pulumi CLI is not installed" in err.message
+    assert INSTALL_URL in (err.hint or "")
+    assert err.exit_code == 2
+
+
+def test_other_missing_files_are_not_the_cli() -> None:
+    err = to_deploy_error(FileNotFoundError(2, "No such file or directory", "/tmp/spec.yaml"))
+    assert err.kind == "internal"
+
+
+@pytest.mark.parametrize(
+    ("stderr", "command"),
+    [
+        (
+            "error: no resource plugin 'kubernetes-v4.34.2' found in the workspace or on your $PATH, "
+            "install the plugin using `pulumi plugin install resource kubernetes v4.34.2`",
+            "pulumi plugin install resource kubernetes v4.34.2",
+        ),
+        (
+            "error: could not load plugin for vault provider 'secureai-vault': no resource plugin "
+            "'pulumi-resource-vault' found in the workspace or on your $PATH",
+            "pulumi plugin install resource vault",
+        ),
+    ],
+)
+def test_missing_provider_plugin(stderr: str, command: str) -> None:
+    err = to_deploy_error(engine(stderr))
+    assert err.kind == "plugin-missing"
+    assert command in (err.hint or "")
+
+
+@pytest.mark.parametrize(
+    "stderr",
+    [
+        "error: the stack is currently locked by 1 lock(s). Either wait for the other process(es) "
+        "to end or delete the lock file with `pulumi cancel`.",
+        "error: [409] Conflict: Another update is currently in progress.",
+    ],
+)
+def test_stack_locked(stderr: str) -> None:
+    exc = engine(stderr)
+    assert isinstance(exc, ConcurrentUpdateError)
+    err = to_deploy_error(exc, stack="dev")
+    assert err.kind == "locked"
+    assert "locked" in err.message and "dev" in err.message
+    assert "pulumi cancel --stack dev" in (err.hint or "")
+
+
+def test_stack_not_found() -> None:
+    exc = engine("error: no stack named 'prod' found")
+    assert isinstance(exc, StackNotFoundError)
+    assert to_deploy_error(exc, stack="prod").kind == "stack-missing"
+
+
+def test_cluster_unreachable() -> None:
+    stdout = (
+        "  kubernetes:core/v1:Namespace (ai-data-pipeline):\n"
+        "    error: configured Kubernetes cluster is unreachable: unable to load schema information "
+        'from the API server: Get "https://127.0.0.1:6443/openapi/v2?timeout=32s": dial tcp '
+        "127.0.0.1:6443: connect: connection refused\n"
+    )
+    err = to_deploy_error(engine("", stdout))
+    assert err.kind == "cluster-unreachable"
+    assert "KUBECONFIG" in (err.hint or "")
+
+
+def test_vault_auth_failed() -> None:
+    stdout = (
+        "  vault:index/policy:Policy (ai-platform-trainer):\n"
+        "    error: error writing to Vault: Error making API request.\n\n"
+        "URL: PUT http://127.0.0.1:8200/v1/sys/policies/acl/ai-platform-trainer\n"
+        "Code: 403. Errors:\n\n* 1 error occurred:\n\t* permission denied\n"
+    )
+    err = to_deploy_error(engine("", stdout))
+    assert err.kind == "vault-auth"
+    assert "VAULT_TOKEN" in (err.hint or "")
+
+
+def test_wrong_passphrase() -> None:
+    err = to_deploy_error(engine("error: getting secrets manager: incorrect passphrase"))
+    assert err.kind == "passphrase"
+
+
+def test_missing_passphrase_message() -> None:
+    err = missing_passphrase()
+    assert "PULUMI_CONFIG_PASSPHRASE" in (err.hint or "")
+    assert "--secrets-provider" in (err.hint or "")
+
+
+def test_missing_environment_value() -> None:
+    err = to_deploy_error(ResolveError("environment variable DB_PASSWORD is not set"))
+    assert err.kind == "resolve"
+    assert "DB_PASSWORD" in err.message
+
+
+def test_spec_and_config_errors() -> None:
+    diagnostic = error("SA100", "unknown key 'imagee'").located("spec.yaml", None)
+    spec_error = SpecError(f"spec.yaml does not compile:\n{diagnostic.text()}", [diagnostic])
+    assert "unknown key 'imagee'" in to_deploy_error(spec_error).message
+    assert to_deploy_error(MissingGeneratedSecretError("x")).kind == "config"
+    assert to_deploy_error(ConfigurationError("set VAULT_ADDR")).kind == "config"
+
+
+def test_unknown_engine_failure_keeps_the_error_lines_only() -> None:
+    stdout = "Updating (dev)\n  + 3 to create\n"
+    err = to_deploy_error(engine("error: <{%fg 1%}>something broke<{%reset%}>", stdout))
+    assert err.kind == "engine"
+    assert "something broke" in err.message
+    assert "<{%" not in err.message
+    assert "Updating" not in err.message
+
+
+def test_no_secret_in_any_message() -> None:
+    cases: list[BaseException] = [
+        engine(f"error: value {SECRET} rejected"),
+        engine("", f"error: configured Kubernetes cluster is unreachable: token {SECRET}"),
+        engine("", f"vault:index/policy:Policy: error: Code: 403. permission denied for {SECRET}"),
+        ResolveError(f"cannot read {SECRET}"),
+        RuntimeError(f"boom {SECRET}"),
+    ]
+    for exc in cases:
+        err = to_deploy_error(exc, secrets=[SECRET])
+        assert SECRET not in err.text(), type(exc)
+
+
+def test_redact_and_clean() -> None:
+    assert redact("a hunter2 b hunter", ["hunter", "hunter2"]) == "a [secret] b [secret]"
+    assert redact("nothing", ["", "x" * 0]) == "nothing"
+    assert clean("<{%bold%}>x<{%reset%}>" + "y" * 1000, limit=10) == "xyyyyyy..."
+
+
+def test_deploy_error_text() -> None:
+    err = DeployError("it failed", hint="do this")
+    assert str(err) == "it failed"
+    assert err.text() == "error: it failed\n  hint: do this"

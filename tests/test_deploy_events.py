@@ -1,0 +1,235 @@
+"""The change list, text and JSON built from real Pulumi engine event streams.
+
+Every file in shared/pulumi-events/ is used; the facts asserted are the ones its README
+states (counts, ops, paths), so a wrong reading of the format fails here.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from secureai.deploy.events import (
+    ChangeReport,
+    EventCollector,
+    Progress,
+    load_event_log,
+    parse_event_log,
+    render_json,
+    render_text,
+    summarize,
+)
+
+EVENTS_DIR = Path(__file__).resolve().parents[2] / "shared" / "pulumi-events"
+SECRET_MARKERS = ("ciphertext", "1b47061264138c4ac30d75fd1eb44270", "4dabf18193072939515e22adb298388d")
+
+# file -> number of events, per the README's event-type counts
+EVENT_COUNTS = {
+    "aws-eks-up-create.json": 15,
+    "aws-eks-update-detaileddiff.json": 15,
+    "aws-webserver-replace.json": 14,
+    "aws-eks-k8s-template-body.json": 133,
+    "dynamic-failed-replace-secrets.json": 9,
+    "stack-output-json-text-change-pretty.json": 4,
+    "engine-continue-on-error-update.json": 16,
+    "engine-component-delete.json": 13,
+    "engine-policy-violations.json": 18,
+    "engine-policy-remediation.json": 13,
+}
+
+
+def events_dir() -> Path:
+    if not EVENTS_DIR.is_dir():
+        pytest.fail(
+            f"recorded Pulumi event streams not found at {EVENTS_DIR}: these tests need the "
+            "shared/pulumi-events/ directory next to the repository root"
+        )
+    return EVENTS_DIR
+
+
+def report_for(name: str, **kwargs: object) -> ChangeReport:
+    return summarize(load_event_log(events_dir() / name), **kwargs)  # type: ignore[arg-type]
+
+
+def only(report: ChangeReport, op: str) -> list[str]:
+    return [c.type for c in report.changes if c.op == op]
+
+
+def test_every_file_is_covered() -> None:
+    on_disk = {p.name for p in events_dir().glob("*.json")}
+    assert on_disk == set(EVENT_COUNTS), "a new event file needs facts in this test"
+
+
+@pytest.mark.parametrize("name", sorted(EVENT_COUNTS))
+def test_every_file_parses_renders_and_leaks_nothing(name: str) -> None:
+    events = load_event_log(events_dir() / name)
+    assert len(events) == EVENT_COUNTS[name]
+    report = summarize(events)
+    text = render_text(report, show_same=True)
+    as_json = render_json(report)
+    assert json.loads(as_json)["summary"]["counts"] == report.counts
+    for marker in (*SECRET_MARKERS, "<{%"):
+        assert marker not in text
+        assert marker not in as_json
+    assert text.splitlines()[-1].startswith("Resources: ")
+
+
+def test_pretty_printed_stream_parses() -> None:
+    text = (events_dir() / "stack-output-json-text-change-pretty.json").read_text(encoding="utf-8")
+    assert "\n    " in text  # really the multi-line one
+    events = parse_event_log(text)
+    assert [e.prelude_event is not None for e in events] == [True, False, False, False]
+    report = summarize(events)
+    (change,) = report.changes
+    assert (change.op, change.type) == ("update", "pulumi:pulumi:Stack")
+    # No diffs in the event: the path comes from comparing old and new outputs.
+    assert change.paths == ["vehicles.taxi"]
+    assert report.preview
+
+
+def test_eks_create() -> None:
+    report = report_for("aws-eks-up-create.json")
+    assert report.counts == {"create": 6}
+    assert report.engine_counts == {"create": 6}
+    assert "aws:eks/cluster:Cluster" in only(report, "create")
+    assert all(c.done for c in report.changes)
+    assert not report.preview
+    assert report.result == "succeeded"
+    assert render_text(report).splitlines()[-1] == "Resources: 6 created"
+
+
+def test_eks_update_detailed_diff() -> None:
+    report = report_for("aws-eks-update-detaileddiff.json")
+    assert report.counts == {"same": 5, "update": 1}
+    (update,) = [c for c in report.changes if c.op == "update"]
+    assert update.type == "aws:ec2/securityGroup:SecurityGroup"
+    assert "ingress[1].cidrBlocks[0]" in update.paths
+    assert len(update.paths) == 5
+    line = next(ln for ln in render_text(report).splitlines() if ln.startswith("~"))
+    assert line.startswith("~ update  aws:ec2/securityGroup:SecurityGroup  ")
+    assert "[ingress[1].cidrBlocks[0]" in line
+
+
+def test_webserver_replace() -> None:
+    report = report_for("aws-webserver-replace.json")
+    assert report.preview
+    (replace,) = [c for c in report.changes if c.op == "replace"]
+    assert replace.type == "aws:ec2/instance:Instance"
+    assert replace.paths == ["userData"]
+    assert replace.replace_keys == ["userData"]
+    assert set(replace.steps) == {"create-replacement", "replace", "delete-replaced"}
+    text = render_text(report)
+    assert "+- replace aws:ec2/instance:Instance" in text
+    assert "[userData]" in text
+    assert text.splitlines()[-1] == "Resources: 1 to replace, 2 unchanged"
+
+
+def test_template_body_has_kubernetes_tokens_unchanged() -> None:
+    report = report_for("aws-eks-k8s-template-body.json")
+    assert report.counts == {"same": 57, "update": 1}
+    (update,) = [c for c in report.changes if c.op == "update"]
+    assert (update.type, update.paths) == ("aws:cloudformation/stack:Stack", ["templateBody"])
+    kube = {c.type: c.op for c in report.changes if "kubernetes" in c.type}
+    assert kube == {"pulumi:providers:kubernetes": "same", "kubernetes:core/v1:ConfigMap": "same"}
+    assert "kubernetes" not in render_text(report)  # unchanged resources are not listed by default
+
+
+def test_failed_update_with_secrets() -> None:
+    report = report_for("dynamic-failed-replace-secrets.json")
+    (failed,) = report.failures
+    assert (failed.op, failed.name, failed.type) == ("update", "test-x", "pulumi-python:dynamic:Resource")
+    assert report.result == "failed"
+    assert report.maybe_corrupt
+    text = render_text(report)
+    assert "~ update  pulumi-python:dynamic:Resource  test-x" in text and "FAILED" in text
+    for marker in SECRET_MARKERS:
+        assert marker not in text
+        assert marker not in render_json(report)
+    # Neither the masked form nor any input value is echoed: only paths are shown.
+    assert "[secret]" not in text
+    assert "quux13" not in text
+
+
+def test_continue_on_error() -> None:
+    report = report_for("engine-continue-on-error-update.json")
+    assert len(report.failures) == 2
+    assert all(c.op == "update" and c.paths == ["foo"] for c in report.failures)
+    assert len(only(report, "create")) == 3
+    assert report.engine_counts == {"create": 3}
+    assert [d.severity for d in report.diagnostics] == ["error", "error", "error"]
+    assert all(c.errors == ["intentionally failed update"] for c in report.failures)
+    assert report.result == "failed"
+    assert render_text(report).splitlines()[-1] == "Resources: 3 created, 2 failed"
+
+
+def test_component_delete() -> None:
+    report = report_for("engine-component-delete.json")
+    assert report.counts == {"delete": 5}
+    assert report.engine_counts == {"delete": 5}
+    assert all(line.startswith("- delete ") for line in render_text(report).splitlines()[:-1])
+    assert {c.name for c in report.changes} == {"rule", "second", "sg", "nested", "first"}
+
+
+def test_policy_violations() -> None:
+    report = report_for("engine-policy-violations.json")
+    assert len(report.policy_violations) == 10
+    assert len(report.mandatory_violations) == 5
+    assert {v.level for v in report.policy_violations} == {"advisory", "mandatory"}
+    assert all(v.urn and v.urn.endswith("::resA") for v in report.policy_violations)
+    assert not report.changes
+    assert report.result == "failed"
+    text = render_text(report)
+    assert text.count("policy mandatory: analyzerA/") == 5
+    assert "policy violations: 5 advisory, 5 mandatory" in text
+
+
+def test_policy_remediation_stream() -> None:
+    # The SDK does not model policyRemediationEvent: only the create is visible.
+    report = report_for("engine-policy-remediation.json")
+    assert report.counts == {"create": 1}
+    assert report.changes[0].name == "resA"
+    assert report.result == "succeeded"
+
+
+def test_json_form() -> None:
+    data = json.loads(render_json(report_for("aws-eks-update-detaileddiff.json")))
+    (update,) = [r for r in data["resources"] if r["op"] == "update"]
+    assert update["type"] == "aws:ec2/securityGroup:SecurityGroup"
+    assert "ingress[1].cidrBlocks[0]" in update["paths"]
+    assert data["summary"]["hasChanges"] is True
+    assert data["result"] == "succeeded"
+
+
+def test_diagnostics_are_redacted_with_known_secrets() -> None:
+    report = report_for("engine-continue-on-error-update.json", secrets=["intentionally failed"])
+    assert all("intentionally failed" not in d.text for d in report.diagnostics)
+    assert "[secret] update" in report.diagnostics[0].text
+
+
+def test_progress_lines_for_a_real_update() -> None:
+    lines: list[str] = []
+    progress = Progress(lines.append)
+    for event in load_event_log(events_dir() / "engine-continue-on-error-update.json"):
+        progress(event)
+    assert "+ creating  pkgA:m:typA  independent1" in lines
+    assert "+ created  pkgA:m:typA  independent1" in lines
+    assert "x failed  pkgB:m:typB  failing" in lines
+    assert "error: intentionally failed update" in lines
+    assert not any("<{%" in line for line in lines)
+
+
+def test_no_progress_lines_for_a_preview() -> None:
+    lines: list[str] = []
+    progress = Progress(lines.append)
+    for event in load_event_log(events_dir() / "aws-webserver-replace.json"):
+        progress(event)
+    assert lines == []
+
+
+def test_collector_is_the_on_event_callback() -> None:
+    collector = EventCollector()
+    for event in load_event_log(events_dir() / "engine-component-delete.json"):
+        collector(event)
+    assert collector.report().counts == {"delete": 5}
