@@ -76,13 +76,13 @@ def main_options(
     """secureai: lock down AI workloads on Kubernetes from one spec."""
 
 
-SpecArg = Annotated[Path, typer.Argument(help="The spec file.", show_default=False)]
+SpecArg = Annotated[Path, typer.Argument(help="The spec file.", show_default=False, metavar="SPEC")]
 
 
 @app.command()
 @guarded
 def validate(
-    specs: Annotated[list[Path], typer.Argument(help="Spec files to check.", show_default=False)],
+    specs: Annotated[list[Path], typer.Argument(help="Spec files to check.", show_default=False, metavar="SPEC...")],
     output_format: Annotated[
         OutputFormat, typer.Option("--format", "-f", help="Report format.")
     ] = OutputFormat.text,

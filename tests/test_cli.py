@@ -154,7 +154,8 @@ def test_deploy_commands_without_pulumi_cli_exit_2_naming_pulumi(
 
     real_which = shutil.which
     monkeypatch.setattr(shutil, "which", lambda name, *a, **k: None if name == "pulumi" else real_which(name))
-    result = run(command, str(write_spec(tmp_path, GOOD)), "--yes")
+    extra = [] if command == "preview" else ["--yes"]
+    result = run(command, str(write_spec(tmp_path, GOOD)), *extra)
     assert result.exit_code == 2
     assert "error: the pulumi CLI is not installed (no `pulumi` on PATH)" in result.output
     assert "https://www.pulumi.com/docs/install/" in result.output
