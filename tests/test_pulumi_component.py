@@ -341,6 +341,62 @@ def test_vault_data_json_is_secret_when_it_holds_a_secret(monitor: RecordingMoni
     assert "data_json" in request.additionalSecretOutputs or "dataJson" in request.additionalSecretOutputs
 
 
+def test_vault_data_json_is_secret_even_with_plain_values(monitor: RecordingMonitor) -> None:
+    kv = {
+        "mount": "secret",
+        "name": "ai/model-parameters",
+        "data_json": {"learning_rate": 0.01, "epochs": 100},
+    }
+    plan = Plan(
+        "p",
+        "dev",
+        "1.30",
+        (Resource("vault:kv/secretV2:SecretV2", "secret/ai/mp", kv),),
+        settings={"vault_address": "http://127.0.0.1:8200"},
+    )
+    spec_with(monitor, plan)
+    (request,) = monitor.by_type("vault:kv/secretV2:SecretV2")
+    data = monitor.inputs(request)["dataJson"]
+    assert rpc.is_rpc_secret(data)
+    assert json.loads(unwrap(data)) == {"learning_rate": 0.01, "epochs": 100}
+
+
+def test_from_vault_on_a_path_the_plan_writes_needs_no_vault_read(monitor: RecordingMonitor) -> None:
+    kv = {
+        "mount": "secret",
+        "name": "ai/db",
+        "data_json": {"password": SecretValue("env", "DB_PASSWORD"), "port": 5432},
+    }
+    secret = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "db", "namespace": "ns"},
+        "stringData": {
+            "password": SecretValue("vault", "ai/db#password"),
+            "port": SecretValue("vault", "ai/db#port"),
+        },
+    }
+    plan = Plan(
+        "p",
+        "dev",
+        "1.30",
+        (
+            Resource("vault:kv/secretV2:SecretV2", "secret/ai/db", kv),
+            Resource("kubernetes:core/v1:Secret", "ns/db", secret),
+        ),
+        settings={"vault_address": "http://127.0.0.1:8200"},
+    )
+
+    def no_vault(path: str, key: str) -> str:
+        raise AssertionError("Vault must not be read for a path the plan itself writes")
+
+    spec_with(monitor, plan, vault_reader=no_vault)
+    (request,) = monitor.by_type("kubernetes:core/v1:Secret")
+    data = monitor.inputs(request)["stringData"]
+    assert rpc.is_rpc_secret(data)
+    assert unwrap(data) == {"password": ENV["DB_PASSWORD"], "port": "5432"}
+
+
 def test_base64_for_secret_data_field(monitor: RecordingMonitor) -> None:
     manifest = {
         "apiVersion": "v1",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import os
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -27,6 +28,7 @@ from secureai.resolve import ResolveContext, VaultReader, resolve
 COMPONENT_TYPE = "secureai:index:SecuritySpec"
 CONFIG_NAMESPACE = "secureai"
 SECRET_TYPE = "kubernetes:core/v1:Secret"
+KV_SECRET_TYPE = "vault:kv/secretV2:SecretV2"
 
 
 class SpecError(Exception):
@@ -101,7 +103,7 @@ class SecuritySpec(pulumi.ComponentResource):
         env = dict(os.environ) if environ is None else dict(environ)
         plan = load_plan(spec, env)
         ctx = ResolveContext(base_dir=_base_dir(spec, plan, base_dir), environ=env, vault_reader=vault_reader)
-        secrets = _SecretSource(ctx, generated or {})
+        secrets = _SecretSource(ctx, generated or {}, _declared_vault_data(plan))
         providers = _providers(self, name, plan, env)
         index = _reference_index(plan.resources)
         self.resources = {}
@@ -137,9 +139,12 @@ class SecuritySpec(pulumi.ComponentResource):
 class _SecretSource:
     """Resolves SecretValue leaves into secret Outputs; generated ones from stack config."""
 
-    def __init__(self, ctx: ResolveContext, generated: Mapping[str, str]) -> None:
+    def __init__(
+        self, ctx: ResolveContext, generated: Mapping[str, str], declared: Mapping[str, Mapping[str, Any]]
+    ) -> None:
         self._ctx = ctx
         self._generated = generated
+        self._declared = declared
         self._config = pulumi.Config(CONFIG_NAMESPACE)
 
     def substitute(self, resource: Resource) -> dict[str, Any]:
@@ -155,6 +160,15 @@ class _SecretSource:
         return result
 
     def output(self, value: SecretValue) -> pulumi.Output[str]:
+        if value.source == "vault":
+            path, _, key = value.ref.partition("#")
+            if key in self._declared.get(path, {}):
+                # The same spec writes this path: on a first apply Vault does not hold it yet,
+                # so the value is taken from where the spec says it comes from.
+                declared = self._declared[path][key]
+                if isinstance(declared, SecretValue):
+                    return self.output(declared)
+                return pulumi.Output.secret(declared if isinstance(declared, str) else json.dumps(declared))
         if value.source != "generate":
             return pulumi.Output.secret(resolve(value, self._ctx))
         stored = self._config.get_secret(generated_config_key(value.ref))
@@ -189,18 +203,28 @@ def _replace_secrets(value: Any, path: tuple[str | int, ...], leaf: Leaf) -> Any
 
 
 def _encode_json_args(properties: dict[str, Any]) -> dict[str, Any]:
-    """Vault JSON args given as mappings become JSON text (secret if any leaf is)."""
+    """Vault JSON args become secret JSON text: what a KV secret holds is sensitive as a whole,
+    even where the spec wrote plain values (model parameters are the seed's own example)."""
     return {
-        key: pulumi.Output.json_dumps(value)
-        if key in VAULT_JSON_ARGS and not isinstance(value, str)
-        else value
+        key: pulumi.Output.secret(pulumi.Output.json_dumps(value)) if key in VAULT_JSON_ARGS else value
         for key, value in properties.items()
     }
 
 
 def _secret_fields(resource: Resource) -> list[str]:
     """Top-level properties holding a secret: their outputs must be secret in state too."""
-    return sorted({str(path[0]) for path in resource.secret_paths() if path})
+    fields = {str(path[0]) for path in resource.secret_paths() if path}
+    fields |= {key for key in resource.properties if key in VAULT_JSON_ARGS}
+    return sorted(fields)
+
+
+def _declared_vault_data(plan: Plan) -> dict[str, Mapping[str, Any]]:
+    """KV v2 data the plan itself writes, by path: `fromVault` on these needs no Vault read."""
+    return {
+        str(r.properties["name"]): r.properties["data_json"]
+        for r in plan.resources
+        if r.type == KV_SECRET_TYPE and isinstance(r.properties.get("data_json"), Mapping)
+    }
 
 
 def ordered(resources: Sequence[Resource]) -> list[Resource]:
