@@ -1,0 +1,37 @@
+"""Kubernetes compilation: the spec's Kubernetes resources, hardened, in apply order.
+
+Order: namespaces, cluster-scoped profile policies, service accounts, secrets, RBAC, network
+policies, workloads; within a group, spec order. Pure: no I/O, no Pulumi.
+"""
+
+from __future__ import annotations
+
+from secureai.compile.kubernetes.calico import compile_calico
+from secureai.compile.kubernetes.namespaces import compile_namespaces
+from secureai.compile.kubernetes.network import compile_network, network_diagnostics
+from secureai.compile.kubernetes.profiles import compile_profile_policies, compile_profile_rbac
+from secureai.compile.kubernetes.rbac import compile_access, compile_service_accounts
+from secureai.compile.kubernetes.secrets import compile_secrets
+from secureai.compile.kubernetes.workloads import compile_workloads
+from secureai.compile.plan import Resource
+from secureai.diagnostics import Result
+from secureai.model.spec import Spec
+
+
+def compile_kubernetes(spec: Spec) -> Result[list[Resource]]:
+    workloads, diagnostics = compile_workloads(spec)
+    resources = [
+        *compile_namespaces(spec),
+        *compile_profile_policies(spec),
+        *compile_service_accounts(spec),
+        *compile_secrets(spec),
+        *compile_access(spec),
+        *compile_profile_rbac(spec),
+        *compile_network(spec),
+        *compile_calico(spec),
+        *workloads,
+    ]
+    return Result(resources, [*network_diagnostics(spec), *diagnostics])
+
+
+__all__ = ["compile_kubernetes"]

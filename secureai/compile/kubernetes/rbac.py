@@ -1,0 +1,96 @@
+"""Service accounts (per access entry and per workload) and the RBAC grants of `access`."""
+
+from __future__ import annotations
+
+from secureai.compile.kubernetes.common import Manifest, key_of, resource
+from secureai.compile.naming import service_account_of
+from secureai.compile.plan import Resource
+from secureai.model.spec import Access, AccessRule, Spec
+
+RBAC = "rbac.authorization.k8s.io/v1"
+
+
+def compile_service_accounts(spec: Spec) -> list[Resource]:
+    """Every account a workload runs as, each created once; none mounts its token by default.
+
+    Workloads that need an API token turn `automountServiceAccountToken` on in their pod
+    spec, so the account itself never hands a token to pods that did not ask.
+    """
+    out: list[Resource] = []
+    seen: set[tuple[str, str]] = set()
+    for name, access in spec.access.items():
+        seen.add((access.namespace, name))
+        out.append(_account(access.namespace, name, ("access", name)))
+    for name, w in spec.workloads.items():
+        account = service_account_of(spec, name)
+        if (w.namespace, account) not in seen:
+            seen.add((w.namespace, account))
+            out.append(_account(w.namespace, account, ("workloads", name)))
+    return out
+
+
+def _account(namespace: str, name: str, source: tuple[str, ...]) -> Resource:
+    body = {"automountServiceAccountToken": False}
+    return resource("v1", "ServiceAccount", name, namespace, body, source)
+
+
+def compile_access(spec: Spec) -> list[Resource]:
+    out: list[Resource] = []
+    for name, access in spec.access.items():
+        if access.can:
+            out.extend(_grant(spec, name, access))
+    return out
+
+
+def _grant(spec: Spec, name: str, access: Access) -> list[Resource]:
+    ns = access.namespace
+    source = ("access", name)
+    rules = [_rule(r) for r in access.can]
+    account = key_of("v1", "ServiceAccount", ns, name)
+    subject = {"kind": "ServiceAccount", "name": name, "namespace": ns}
+    if not access.cluster_wide:
+        role_ref = {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name}
+        binding = {"roleRef": role_ref, "subjects": [subject]}
+        return [
+            resource(RBAC, "Role", name, ns, {"rules": rules}, source),
+            resource(
+                RBAC,
+                "RoleBinding",
+                name,
+                ns,
+                binding,
+                source,
+                depends_on=(key_of(RBAC, "Role", ns, name), account),
+            ),
+        ]
+    # Cluster-scoped names carry project and namespace: accounts of the same name in two
+    # namespaces (or two projects) must not share a role.
+    cluster = f"{spec.project}:{ns}:{name}"
+    role_ref = {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": cluster}
+    binding = {"roleRef": role_ref, "subjects": [subject]}
+    # The logical name keeps the namespace so it stays unique per type like the others.
+    role = resource(
+        RBAC, "ClusterRole", cluster, None, {"rules": rules}, source, logical=f"{ns}/{name}"
+    )
+    bind = resource(
+        RBAC,
+        "ClusterRoleBinding",
+        cluster,
+        None,
+        binding,
+        source,
+        logical=f"{ns}/{name}",
+        depends_on=(f"{role.type}::{role.name}", account),
+    )
+    return [role, bind]
+
+
+def _rule(rule: AccessRule) -> Manifest:
+    out: Manifest = {
+        "apiGroups": list(rule.api_groups),
+        "resources": list(rule.resources),
+        "verbs": list(rule.verbs),
+    }
+    if rule.names:
+        out["resourceNames"] = list(rule.names)
+    return out
