@@ -82,7 +82,9 @@ SpecArg = Annotated[Path, typer.Argument(help="The spec file.", show_default=Fal
 @app.command()
 @guarded
 def validate(
-    specs: Annotated[list[Path], typer.Argument(help="Spec files to check.", show_default=False, metavar="SPEC...")],
+    specs: Annotated[
+        list[Path], typer.Argument(help="Spec files to check.", show_default=False, metavar="SPEC...")
+    ],
     output_format: Annotated[
         OutputFormat, typer.Option("--format", "-f", help="Report format.")
     ] = OutputFormat.text,

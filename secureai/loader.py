@@ -356,7 +356,7 @@ def _char_at(text: str, mark: Any) -> str:
     lines = text.splitlines()
     if mark is None or mark.line >= len(lines) or mark.column >= len(lines[mark.line]):
         return ""
-    return lines[mark.line][mark.column]
+    return str(lines[mark.line][mark.column])
 
 
 def _yaml_error(exc: yaml.MarkedYAMLError, text: str) -> LoadError:
@@ -377,7 +377,7 @@ def _yaml_error(exc: yaml.MarkedYAMLError, text: str) -> LoadError:
 def _loader_class() -> Any:
     """libyaml's parser when PyYAML was built with it (5-10x faster), else the pure one."""
     if getattr(yaml, "__with_libyaml__", False):
-        from yaml.cyaml import CParser
+        from yaml.cyaml import CParser  # type: ignore[attr-defined]
 
         return CParser
 

@@ -221,9 +221,9 @@ def test_code_message(tmp_path: Path, code: str, text: str, expected: str) -> No
 
 
 def test_every_registered_check_code_is_tested() -> None:
-    from secureai.codes import CODES
-
     from test_vault_checks import VAULT_PATH_CASES
+
+    from secureai.codes import CODES
 
     tested = {c[0] for c in CASES} | {c[0] for c in VAULT_PATH_CASES}
     loader_codes = {f"SA00{i}" for i in range(8)}
