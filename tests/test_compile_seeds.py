@@ -196,3 +196,14 @@ def test_004_trainer_logs_in_to_vault_with_a_projected_token() -> None:
     # The parameters themselves are Vault's business: no Kubernetes object carries them.
     for r in plan.of_provider("kubernetes"):
         assert "learning_rate" not in repr(r.properties)
+
+
+def test_004_trainer_may_reach_vault_and_nothing_else_new() -> None:
+    _, plan = load("004-model-parameters.yaml")
+    egress = one(plan, "NetworkPolicy", "trainer-to-vault")
+    assert egress["spec"] == {
+        "podSelector": {"matchLabels": {"app.kubernetes.io/name": "trainer"}},
+        "policyTypes": ["Egress"],
+        "egress": [{"to": [{"ipBlock": {"cidr": "10.20.0.10/32"}}], "ports": [{"protocol": "TCP", "port": 8200}]}],
+    }
+    assert one(plan, "NetworkPolicy", "default-deny")["spec"]["policyTypes"] == ["Ingress", "Egress"]

@@ -190,6 +190,11 @@ CASES = [
         "spec.yaml:11:9: warning[SA163]: service account 'admin' is granted a wildcard",
     ),
     (
+        "SA254",
+        FULL + "    vault: { read: [ai/params] }\nvault: {}\nvaultSecrets:\n  ai/params:\n    data: { a: 1 }\n",
+        "spec.yaml:13:12: warning[SA254]: workload 'trainer' reads Vault from default-deny namespace 'ml', but 'vault.network' does not say where Vault is, so its login will be blocked",
+    ),
+    (
         "SA300",
         BASE + "vaultSecrets:\n  ai/params:\n    data: { a: 1 }\n",
         "spec.yaml:8:3: error[SA300]: the spec declares vaultSecrets but has no 'vault' section",
@@ -250,3 +255,13 @@ def test_secret_values_never_appear_in_messages(tmp_path: Path) -> None:
 def test_no_env_missing_warning_when_set(tmp_path: Path) -> None:
     text = BASE + "secrets:\n  db:\n    namespace: ml\n    data: { password: { fromEnv: DB_PASSWORD } }\n"
     assert not [m for m in messages(tmp_path, text, {"DB_PASSWORD": "x"}) if "SA121" in m]
+
+
+def test_every_code_the_source_emits_is_registered() -> None:
+    import re
+
+    from secureai.codes import CODES
+
+    source = Path(__file__).resolve().parents[1] / "secureai"
+    emitted = {m for f in source.rglob("*.py") for m in re.findall(r'"(SA\d{3})"', f.read_text())}
+    assert emitted <= set(CODES), sorted(emitted - set(CODES))

@@ -134,15 +134,6 @@ class KubernetesTarget(Model):
     api_server: ApiServer | None = None
 
 
-class VaultSettings(Model):
-    address: Text | None = Field(None, description="default: VAULT_ADDR")
-    kv_mount: DnsLabel = "secret"
-    kubernetes_auth_mount: DnsLabel = "kubernetes"
-    audience: Text = "vault"
-    token_ttl: Duration = "15m"
-    token_max_ttl: Duration = "1h"
-
-
 class Namespace(Model):
     pod_security: PodSecurityLevel = "restricted"
     network: Literal["default-deny", "open"] = "default-deny"
@@ -405,6 +396,21 @@ class NetworkRule(Model):
     from_: list[Peer] = Field(min_length=1, alias="from")
     to: list[Peer] = Field(min_length=1)
     ports: list[Port] = Field(default_factory=list)
+
+
+class VaultSettings(Model):
+    address: Text | None = Field(None, description="default: VAULT_ADDR")
+    kv_mount: DnsLabel = "secret"
+    kubernetes_auth_mount: DnsLabel = "kubernetes"
+    audience: Text = "vault"
+    token_ttl: Duration = "15m"
+    token_max_ttl: Duration = "1h"
+    network: list[Peer] = Field(
+        default_factory=list,
+        description="where Vault is (CIDRs, or pods/namespace in the cluster), so that its readers "
+        "in default-deny namespaces may reach it",
+    )
+    port: int = Field(8200, ge=1, le=65535)
 
 
 # ----------------------------------------------------------------------------- access

@@ -48,7 +48,7 @@ def render_spec(spec: Path, output: str, *, include_secret_values: bool, force: 
             sys.stdout.write(stream(compiled.plan, reveal))
             return lines
         files = render_files(compiled.plan, reveal)
-        written = write_tree(files, Path(output), force=force)
+        written = write_tree(files, Path(output), force=force, private=include_secret_values)
     except ResolveError as exc:
         raise RenderFailed([*lines, f"error: {exc}"], exitcodes.USAGE) from None
     except RenderError as exc:

@@ -12,6 +12,7 @@ from secureai.compile.kubernetes.network import compile_network, network_diagnos
 from secureai.compile.kubernetes.profiles import compile_profile_policies, compile_profile_rbac
 from secureai.compile.kubernetes.rbac import compile_access, compile_service_accounts
 from secureai.compile.kubernetes.secrets import compile_secrets
+from secureai.compile.kubernetes.vault_egress import compile_vault_egress, vault_egress_diagnostics
 from secureai.compile.kubernetes.workloads import compile_workloads
 from secureai.compile.plan import Resource
 from secureai.diagnostics import Result
@@ -28,10 +29,11 @@ def compile_kubernetes(spec: Spec) -> Result[list[Resource]]:
         *compile_access(spec),
         *compile_profile_rbac(spec),
         *compile_network(spec),
+        *compile_vault_egress(spec),
         *compile_calico(spec),
         *workloads,
     ]
-    return Result(resources, [*network_diagnostics(spec), *diagnostics])
+    return Result(resources, [*network_diagnostics(spec), *vault_egress_diagnostics(spec), *diagnostics])
 
 
 __all__ = ["compile_kubernetes"]

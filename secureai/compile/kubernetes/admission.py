@@ -80,9 +80,7 @@ def _binding(spec: Spec, name: str, namespaces: list[str]) -> Resource:
     api = admission_api(spec)
     match = {
         "namespaceSelector": {
-            "matchExpressions": [
-                {"key": NAMESPACE_NAME, "operator": "In", "values": sorted(namespaces)}
-            ]
+            "matchExpressions": [{"key": NAMESPACE_NAME, "operator": "In", "values": sorted(namespaces)}]
         },
         "objectSelector": {"matchLabels": {PROFILE_LABEL: name}},
     }

@@ -112,13 +112,9 @@ def _prefix_match(prefixes: Iterable[HostPath]) -> str:
 
 def _host_path_prefixes(prefixes: list[HostPath]) -> Rule:
     # `..` could climb out of an allowed prefix, so a path containing it never matches.
-    predicate = (
-        f"!has(v.hostPath) || (!v.hostPath.path.contains('..') && {_prefix_match(prefixes)})"
-    )
+    predicate = f"!has(v.hostPath) || (!v.hostPath.path.contains('..') && {_prefix_match(prefixes)})"
     shown = ", ".join(h.path_prefix for h in prefixes) or "none"
-    return Rule(
-        "hostPathPrefix", every_volume(predicate), f"hostPath volumes must be under: {shown}"
-    )
+    return Rule("hostPathPrefix", every_volume(predicate), f"hostPath volumes must be under: {shown}")
 
 
 def _host_path_read_only(prefixes: list[HostPath]) -> Rule:
@@ -196,7 +192,5 @@ def _seccomp(profile: SecurityProfile) -> Rule:
     pod_ok = f"({_set(pod_path)} && {pod_path}.type in {allowed})"
     container_unset_or_ok = f"(!({_set(path)}) || {path}.type in {allowed})"
     container_ok = f"({_set(path)} && {path}.type in {allowed})"
-    expression = (
-        f"{pod_ok} ? ({every_container(container_unset_or_ok)}) : ({every_container(container_ok)})"
-    )
+    expression = f"{pod_ok} ? ({every_container(container_unset_or_ok)}) : ({every_container(container_ok)})"
     return Rule("seccomp", expression, f"the seccomp profile must be {profile.seccomp_profile}")

@@ -32,8 +32,6 @@ def namespace_labels(spec: Spec, name: str) -> dict[str, str]:
 
 def compile_namespaces(spec: Spec) -> list[Resource]:
     return [
-        resource(
-            "v1", "Namespace", name, None, {}, ("namespaces", name), labels=_labels(spec, name)
-        )
+        resource("v1", "Namespace", name, None, {}, ("namespaces", name), labels=_labels(spec, name))
         for name in spec.namespaces
     ]

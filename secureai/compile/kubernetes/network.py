@@ -142,7 +142,7 @@ def _ingress_policies(spec: Spec, name: str, rule: NetworkRule) -> list[Resource
     groups = _groups(spec, rule, rule.to)
     out: list[Resource] = []
     for group in groups:
-        sources = [p for peer in rule.from_ for p in to_np_peers(spec, rule, peer, group.namespace)]
+        sources = [p for peer in rule.from_ for p in to_np_peers(spec, rule.namespace, peer, group.namespace)]
         if not sources:
             continue  # an empty `from` would allow every source: better no allowance at all
         entry: Manifest = {"from": sources}
@@ -177,7 +177,7 @@ def _egress_policies(spec: Spec, name: str, rule: NetworkRule) -> list[Resource]
         egress: list[Manifest] = []
         if targets:
             entry: Manifest = {
-                "to": [p for t in targets for p in to_np_peers(spec, rule, t, group.namespace)]
+                "to": [p for t in targets for p in to_np_peers(spec, rule.namespace, t, group.namespace)]
             }
             ports = _ports(spec, rule, targets)
             if ports:
@@ -215,7 +215,7 @@ def _api_server_egress(spec: Spec) -> Manifest:
     }
 
 
-def to_np_peers(spec: Spec, rule: NetworkRule, peer: Peer, here: str) -> list[Manifest]:
+def to_np_peers(spec: Spec, default_ns: str, peer: Peer, here: str) -> list[Manifest]:
     """A spec peer as NetworkPolicy peers, seen from a policy in namespace `here`."""
     if peer.api_server:
         api = spec.kubernetes.api_server
@@ -228,8 +228,8 @@ def to_np_peers(spec: Spec, rule: NetworkRule, peer: Peer, here: str) -> list[Ma
     out: Manifest = {}
     if peer.namespace_labels is not None:
         out["namespaceSelector"] = _selector(dict(peer.namespace_labels))
-    elif (peer.namespace or rule.namespace) != here:
-        out["namespaceSelector"] = match_name(peer.namespace or rule.namespace)
+    elif (peer.namespace or default_ns) != here:
+        out["namespaceSelector"] = match_name(peer.namespace or default_ns)
     if peer.pods is not None or "namespaceSelector" not in out:
         out["podSelector"] = _selector(dict(peer.pods or {}))
     return [out]

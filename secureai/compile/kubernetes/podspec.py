@@ -36,9 +36,7 @@ class PodContext:
 
     @property
     def profile(self) -> SecurityProfile:
-        return self.spec.security_profiles.get(
-            self.workload.security_profile or "", DEFAULT_PROFILE
-        )
+        return self.spec.security_profiles.get(self.workload.security_profile or "", DEFAULT_PROFILE)
 
     @property
     def profile_name(self) -> str:
@@ -52,9 +50,7 @@ class PodContext:
     def needs_api_token(self) -> bool:
         """RBAC grants are only usable with an API token, so only then is one mounted."""
         access = self.spec.access.get(self.account)
-        return (
-            access is not None and access.namespace == self.workload.namespace and bool(access.can)
-        )
+        return access is not None and access.namespace == self.workload.namespace and bool(access.can)
 
 
 def pod_spec(ctx: PodContext) -> Manifest:
@@ -107,9 +103,7 @@ def _seccomp(ctx: PodContext) -> Manifest:
 def container_security_context(profile: SecurityProfile) -> Manifest:
     caps = list(profile.allowed_capabilities)
     escalation = (
-        profile.allow_privilege_escalation
-        or profile.privileged
-        or bool(_ESCALATING_CAPS & set(caps))
+        profile.allow_privilege_escalation or profile.privileged or bool(_ESCALATING_CAPS & set(caps))
     )
     capabilities: Manifest = {"drop": ["ALL"]}
     if caps:
@@ -195,11 +189,7 @@ def _volume_source(vol: Volume) -> Manifest:
     if vol.config_map is not None:
         return {"configMap": {"name": vol.config_map}}
     if vol.empty_dir is not None:
-        return {
-            "emptyDir": vol.empty_dir.model_dump(
-                by_alias=True, exclude_none=True, exclude_defaults=True
-            )
-        }
+        return {"emptyDir": vol.empty_dir.model_dump(by_alias=True, exclude_none=True, exclude_defaults=True)}
     if vol.persistent_volume_claim is not None:
         return {
             "persistentVolumeClaim": {

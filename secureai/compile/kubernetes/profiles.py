@@ -55,9 +55,7 @@ def compile_profile_rbac(spec: Spec) -> list[Resource]:
 def _psp(spec: Spec, name: str, p: SecurityProfile) -> Resource:
     container = container_security_context(p)
     seccomp = (
-        "runtime/default"
-        if p.seccomp_profile == "RuntimeDefault"
-        else f"localhost/secureai/{name}.json"
+        "runtime/default" if p.seccomp_profile == "RuntimeDefault" else f"localhost/secureai/{name}.json"
     )
     body: Manifest = {
         "privileged": p.privileged,
@@ -127,9 +125,7 @@ def _psp_binding(spec: Spec, name: str, namespace: str, accounts: list[str]) -> 
     role = psp_role_name(spec, name)
     body = {
         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role},
-        "subjects": [
-            {"kind": "ServiceAccount", "name": a, "namespace": namespace} for a in accounts
-        ],
+        "subjects": [{"kind": "ServiceAccount", "name": a, "namespace": namespace} for a in accounts],
     }
     accounts_keys = tuple(key_of("v1", "ServiceAccount", namespace, a) for a in accounts)
     return resource(

@@ -69,9 +69,7 @@ def _grant(spec: Spec, name: str, access: Access) -> list[Resource]:
     role_ref = {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": cluster}
     binding = {"roleRef": role_ref, "subjects": [subject]}
     # The logical name keeps the namespace so it stays unique per type like the others.
-    role = resource(
-        RBAC, "ClusterRole", cluster, None, {"rules": rules}, source, logical=f"{ns}/{name}"
-    )
+    role = resource(RBAC, "ClusterRole", cluster, None, {"rules": rules}, source, logical=f"{ns}/{name}")
     bind = resource(
         RBAC,
         "ClusterRoleBinding",

@@ -8,9 +8,7 @@ from secureai.diagnostics import SpecPath
 from secureai.model.spec import Spec, ValueSource
 
 
-def secret_value(
-    source: ValueSource, namespace: str, secret: str, key: str, path: SpecPath
-) -> SecretValue:
+def secret_value(source: ValueSource, namespace: str, secret: str, key: str, path: SpecPath) -> SecretValue:
     """Where one value comes from, as the placeholder the Plan carries."""
     if source.from_env is not None:
         return SecretValue("env", source.from_env, path)

@@ -117,11 +117,7 @@ def _dependencies(ctx: PodContext) -> tuple[str, ...]:
     deps = [key_of("v1", "ServiceAccount", w.namespace, ctx.account)]
     secrets = [e.secret for e in w.env.values() if e.secret is not None]
     secrets += [v.secret for v in w.volumes.values() if v.secret is not None]
-    deps += [
-        key_of("v1", "Secret", w.namespace, s)
-        for s in dict.fromkeys(secrets)
-        if s in ctx.spec.secrets
-    ]
+    deps += [key_of("v1", "Secret", w.namespace, s) for s in dict.fromkeys(secrets) if s in ctx.spec.secrets]
     profile = w.security_profile
     if ctx.spec.minor < PSP_REMOVED and profile in ctx.spec.security_profiles:
         # PodSecurityPolicy admits a pod only once its account may `use` the policy.
