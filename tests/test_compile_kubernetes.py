@@ -589,3 +589,18 @@ def test_namespace_label_peers_resolve_to_declared_namespaces() -> None:
               if p["metadata"]["name"].startswith("r-egress")}
     # Both labelled namespaces are default-deny, so the senders there need their egress.
     assert egress == {("ml", "r-egress"), ("web", "r-egress")}
+
+
+def test_below_1_25_a_workload_without_profile_gets_the_default_psp(tmp_path: Path) -> None:
+    from specutil import BASE, WORKLOAD, write_spec
+
+    from secureai.pipeline import compile_path
+
+    path = write_spec(tmp_path, (BASE + WORKLOAD).replace('"1.30"', '"1.24"'))
+    plan = compile_path(path, {}).value.plan
+    manifests = {(r.properties["kind"], r.properties["metadata"]["name"]): r.properties for r in plan.resources}
+    psp = manifests[("PodSecurityPolicy", "demo-secureai-default")]["spec"]
+    assert psp["privileged"] is False and psp["runAsUser"] == {"rule": "MustRunAsNonRoot"}
+    binding = manifests[("RoleBinding", "psp:secureai-default")]
+    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "trainer", "namespace": "ml"}]
+    assert binding["roleRef"]["name"] == "psp:demo-secureai-default"

@@ -9,7 +9,11 @@ from __future__ import annotations
 from secureai.compile.kubernetes.calico import compile_calico
 from secureai.compile.kubernetes.namespaces import compile_namespaces
 from secureai.compile.kubernetes.network import compile_network, network_diagnostics
-from secureai.compile.kubernetes.profiles import compile_profile_policies, compile_profile_rbac
+from secureai.compile.kubernetes.profiles import (
+    compile_profile_policies,
+    compile_profile_rbac,
+    with_implicit_profile,
+)
 from secureai.compile.kubernetes.rbac import compile_access, compile_service_accounts
 from secureai.compile.kubernetes.secrets import compile_secrets
 from secureai.compile.kubernetes.vault_egress import compile_vault_egress, vault_egress_diagnostics
@@ -20,6 +24,7 @@ from secureai.model.spec import Spec
 
 
 def compile_kubernetes(spec: Spec) -> Result[list[Resource]]:
+    spec = with_implicit_profile(spec)
     workloads, diagnostics = compile_workloads(spec)
     resources = [
         *compile_namespaces(spec),

@@ -23,6 +23,28 @@ RBAC = "rbac.authorization.k8s.io/v1"
 _SECCOMP = "seccomp.security.alpha.kubernetes.io"
 
 
+IMPLICIT_PROFILE = "secureai-default"
+
+
+def with_implicit_profile(spec: Spec) -> Spec:
+    """Below 1.25, workloads without a profile run under the default (restricted) profile.
+
+    A cluster with PodSecurityPolicy admission rejects every pod whose service account may
+    `use` no policy, so a workload without one would never start. Giving it a PSP made from
+    the secure defaults keeps it running and as locked down as its pod spec already is.
+    Targets from 1.25 on are returned unchanged.
+    """
+    bare = [name for name, w in spec.workloads.items() if w.security_profile is None]
+    if spec.minor >= PSP_REMOVED or not bare:
+        return spec
+    profiles = {IMPLICIT_PROFILE: SecurityProfile(), **spec.security_profiles}
+    workloads = {
+        name: w.model_copy(update={"security_profile": IMPLICIT_PROFILE}) if name in bare else w
+        for name, w in spec.workloads.items()
+    }
+    return spec.model_copy(update={"security_profiles": profiles, "workloads": workloads})
+
+
 def psp_role_name(spec: Spec, profile: str) -> str:
     return f"psp:{cluster_name(spec, profile)}"
 
