@@ -19,8 +19,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 PROBE = (
-    "import sys, runpy; sys.argv = ['secureai', 'validate', sys.argv[1]];\n"
-    "try:\n    runpy.run_module('secureai', run_name='__main__')\n"
+    "import sys\nfrom secureai.cli import app\n"
+    "try:\n    app(['validate', sys.argv[1]])\n"
     "except SystemExit: pass\n"
     "heavy = ('pulumi', 'pulumi_kubernetes', 'pulumi_vault')\n"
     "bad = sorted(m for m in sys.modules if m.split('.')[0] in heavy)\n"

@@ -30,9 +30,7 @@ def generate(n_workloads: int) -> str:
         "project": "bench",
         "kubernetes": {"version": "1.30", "networkPlugin": "calico"},
         "vault": {},
-        "namespaces": {
-            ns: {"podSecurity": "restricted", "network": "default-deny"} for ns in namespaces
-        },
+        "namespaces": {ns: {"podSecurity": "restricted", "network": "default-deny"} for ns in namespaces},
         "secrets": {
             f"db-{ns}": {"namespace": ns, "data": {"password": {"generate": {"length": 32}}}}
             for ns in namespaces
@@ -78,9 +76,7 @@ def _workload(i: int, namespaces: list[str]) -> tuple[str, dict[str, Any]]:
         "securityProfile": "standard" if i % 2 else "scratch",
         "runAsUser": 10001,
         "env": {"DB_PASSWORD": {"secret": f"db-{ns}", "key": "password"}, "MODE": {"value": tier}},
-        "volumes": {
-            "cache": {"mountPath": "/cache", "emptyDir": {"sizeLimit": "256Mi"}, "readOnly": False}
-        },
+        "volumes": {"cache": {"mountPath": "/cache", "emptyDir": {"sizeLimit": "256Mi"}, "readOnly": False}},
         "resources": RESOURCES,
     }
     if kind == "CronJob":

@@ -160,3 +160,22 @@ def test_deploy_commands_without_pulumi_cli_exit_2_naming_pulumi(
     assert "error: the pulumi CLI is not installed (no `pulumi` on PATH)" in result.output
     assert "https://www.pulumi.com/docs/install/" in result.output
     assert "Traceback" not in result.output
+
+
+def test_real_process_exit_codes(tmp_path: Path) -> None:
+    """main() ends the process itself (os._exit): the codes must survive that."""
+    import subprocess
+    import sys
+
+    def code(*args: str) -> tuple[int, str]:
+        proc = subprocess.run(
+            [sys.executable, "-m", "secureai", *args], capture_output=True, text=True, check=False
+        )
+        return proc.returncode, proc.stdout + proc.stderr
+
+    assert code("--version") == (0, f"secureai {__version__}\n")
+    assert code("validate", str(write_spec(tmp_path, GOOD)))[0] == 0
+    assert code("validate", str(write_spec(tmp_path, BAD, "bad.yaml")))[0] == 1
+    status, output = code("validate", str(tmp_path / "missing.yaml"))
+    assert status == 2 and "SA000" in output
+    assert code("validate")[0] == 2

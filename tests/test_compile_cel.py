@@ -42,14 +42,29 @@ def failing(validations: list[dict[str, Any]], pod: Pod) -> list[str]:
 
 def as_admitted(template: dict[str, Any]) -> Pod:
     """The pod the API server validates: the template, plus the API token volume it injects."""
-    pod: Pod = {"apiVersion": "v1", "kind": "Pod", "metadata": copy.deepcopy(template["metadata"]),
-                "spec": copy.deepcopy(template["spec"])}
+    pod: Pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": copy.deepcopy(template["metadata"]),
+        "spec": copy.deepcopy(template["spec"]),
+    }
     if pod["spec"].get("automountServiceAccountToken"):
-        pod["spec"].setdefault("volumes", []).append({"name": "kube-api-access-x", "projected": {"sources": [
-            {"serviceAccountToken": {"expirationSeconds": 3607, "path": "token"}}]}})
+        pod["spec"].setdefault("volumes", []).append(
+            {
+                "name": "kube-api-access-x",
+                "projected": {
+                    "sources": [{"serviceAccountToken": {"expirationSeconds": 3607, "path": "token"}}]
+                },
+            }
+        )
         for c in pod["spec"]["containers"]:
             c.setdefault("volumeMounts", []).append(
-                {"name": "kube-api-access-x", "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount", "readOnly": True})
+                {
+                    "name": "kube-api-access-x",
+                    "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount",
+                    "readOnly": True,
+                }
+            )
     return pod
 
 
@@ -80,9 +95,14 @@ def test_example_pods_pass_their_profile_policies(path: Path) -> None:
     result_130 = compile_spec(at_version(result.value.spec, "1.30"))
     assert result_130.value is not None
     plan = result_130.value
-    policies = {r.properties["metadata"]["name"]: r.properties for r in plan.resources
-                if r.properties.get("kind") == "ValidatingAdmissionPolicy"}
-    bindings = [r.properties for r in plan.resources if r.properties.get("kind") == "ValidatingAdmissionPolicyBinding"]
+    policies = {
+        r.properties["metadata"]["name"]: r.properties
+        for r in plan.resources
+        if r.properties.get("kind") == "ValidatingAdmissionPolicy"
+    }
+    bindings = [
+        r.properties for r in plan.resources if r.properties.get("kind") == "ValidatingAdmissionPolicyBinding"
+    ]
     checked = 0
     for binding in bindings:
         policy = policies[binding["spec"]["policyName"]]
@@ -99,21 +119,33 @@ def test_example_pods_pass_their_profile_policies(path: Path) -> None:
 
 PROFILE = SecurityProfile(
     volumes=["configMap", "emptyDir", "projected", "secret", "hostPath"],
-    allowed_host_paths=[{"path_prefix": "/data/ai", "read_only": True}, {"path_prefix": "/scratch/", "read_only": False}],
+    allowed_host_paths=[
+        {"path_prefix": "/data/ai", "read_only": True},
+        {"path_prefix": "/scratch/", "read_only": False},
+    ],
     allowed_capabilities=["NET_BIND_SERVICE"],
 )
 
 
 def _spec() -> Spec:
     return Spec(
-        version=1, project="demo", kubernetes={"version": "1.30"},
+        version=1,
+        project="demo",
+        kubernetes={"version": "1.30"},
         namespaces={"ml": {"pod_security": "privileged"}},
         security_profiles={"p": PROFILE},
-        workloads={"w": {
-            "namespace": "ml", "image": "ghcr.io/acme/x:1.0", "security_profile": "p", "run_as_user": 10001,
-            "volumes": {"data": {"mount_path": "/data", "host_path": "/data/ai/sets"},
-                        "work": {"mount_path": "/work", "host_path": "/scratch/w", "read_only": False}},
-        }},
+        workloads={
+            "w": {
+                "namespace": "ml",
+                "image": "ghcr.io/acme/x:1.0",
+                "security_profile": "p",
+                "run_as_user": 10001,
+                "volumes": {
+                    "data": {"mount_path": "/data", "host_path": "/data/ai/sets"},
+                    "work": {"mount_path": "/work", "host_path": "/scratch/w", "read_only": False},
+                },
+            }
+        },
     )
 
 
@@ -150,10 +182,15 @@ def _init(pod: Pod) -> dict[str, Any]:
     return pod["spec"]["initContainers"][0]  # type: ignore[no-any-return]
 
 
-def _add_volume(volume: dict[str, Any], read_only: bool = True, where: Callable[[Pod], dict[str, Any]] = _main) -> Callable[[Pod], None]:
+def _add_volume(
+    volume: dict[str, Any], read_only: bool = True, where: Callable[[Pod], dict[str, Any]] = _main
+) -> Callable[[Pod], None]:
     def mutate(pod: Pod) -> None:
         pod["spec"]["volumes"].append(volume)
-        where(pod).setdefault("volumeMounts", []).append({"name": volume["name"], "mountPath": "/v", "readOnly": read_only})
+        where(pod).setdefault("volumeMounts", []).append(
+            {"name": volume["name"], "mountPath": "/v", "readOnly": read_only}
+        )
+
     return mutate
 
 
@@ -163,6 +200,7 @@ def _set(getter: Callable[[Pod], dict[str, Any]], *path: str, value: Any) -> Cal
         for key in path[:-1]:
             target = target.setdefault(key, {})
         target[path[-1]] = value
+
     return mutate
 
 
@@ -172,6 +210,7 @@ def _drop(getter: Callable[[Pod], dict[str, Any]], *path: str) -> Callable[[Pod]
         for key in path[:-1]:
             target = target[key]
         del target[path[-1]]
+
     return mutate
 
 
@@ -182,33 +221,94 @@ def _spec_of(pod: Pod) -> dict[str, Any]:
 VIOLATIONS: dict[str, tuple[str, Callable[[Pod], None]]] = {
     "nfs volume": ("volumes", _add_volume({"name": "n", "nfs": {"server": "nfs", "path": "/x"}})),
     "hostPath outside prefixes": ("hostPathPrefix", _add_volume({"name": "h", "hostPath": {"path": "/etc"}})),
-    "hostPath prefix look-alike": ("hostPathPrefix", _add_volume({"name": "h", "hostPath": {"path": "/data/aix"}})),
-    "hostPath climbing out": ("hostPathPrefix", _add_volume({"name": "h", "hostPath": {"path": "/data/ai/../../etc"}})),
-    "hostPath writable": ("hostPathReadOnly", _add_volume({"name": "h", "hostPath": {"path": "/data/ai"}}, read_only=False)),
-    "hostPath writable in init": ("hostPathReadOnly", _add_volume({"name": "h", "hostPath": {"path": "/data/ai/x"}}, False, _init)),
-    "existing hostPath made writable": ("hostPathReadOnly", _set(lambda p: _main(p)["volumeMounts"][0], "readOnly", value=False)),
-    "writable root": ("readOnlyRootFilesystem", _set(_main, "securityContext", "readOnlyRootFilesystem", value=False)),
-    "writable root in init": ("readOnlyRootFilesystem", _drop(_init, "securityContext", "readOnlyRootFilesystem")),
-    "ephemeral container without context": ("readOnlyRootFilesystem", _set(_spec_of, "ephemeralContainers", value=[
-        {"name": "debug", "image": "busybox:1.36", "securityContext": {
-            "allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}, "runAsNonRoot": True}}])),
+    "hostPath prefix look-alike": (
+        "hostPathPrefix",
+        _add_volume({"name": "h", "hostPath": {"path": "/data/aix"}}),
+    ),
+    "hostPath climbing out": (
+        "hostPathPrefix",
+        _add_volume({"name": "h", "hostPath": {"path": "/data/ai/../../etc"}}),
+    ),
+    "hostPath writable": (
+        "hostPathReadOnly",
+        _add_volume({"name": "h", "hostPath": {"path": "/data/ai"}}, read_only=False),
+    ),
+    "hostPath writable in init": (
+        "hostPathReadOnly",
+        _add_volume({"name": "h", "hostPath": {"path": "/data/ai/x"}}, False, _init),
+    ),
+    "existing hostPath made writable": (
+        "hostPathReadOnly",
+        _set(lambda p: _main(p)["volumeMounts"][0], "readOnly", value=False),
+    ),
+    "writable root": (
+        "readOnlyRootFilesystem",
+        _set(_main, "securityContext", "readOnlyRootFilesystem", value=False),
+    ),
+    "writable root in init": (
+        "readOnlyRootFilesystem",
+        _drop(_init, "securityContext", "readOnlyRootFilesystem"),
+    ),
+    "ephemeral container without context": (
+        "readOnlyRootFilesystem",
+        _set(
+            _spec_of,
+            "ephemeralContainers",
+            value=[
+                {
+                    "name": "debug",
+                    "image": "busybox:1.36",
+                    "securityContext": {
+                        "allowPrivilegeEscalation": False,
+                        "capabilities": {"drop": ["ALL"]},
+                        "runAsNonRoot": True,
+                    },
+                }
+            ],
+        ),
+    ),
     "privileged": ("privileged", _set(_main, "securityContext", "privileged", value=True)),
-    "escalation": ("allowPrivilegeEscalation", _set(_main, "securityContext", "allowPrivilegeEscalation", value=True)),
-    "escalation unset in init": ("allowPrivilegeEscalation", _drop(_init, "securityContext", "allowPrivilegeEscalation")),
+    "escalation": (
+        "allowPrivilegeEscalation",
+        _set(_main, "securityContext", "allowPrivilegeEscalation", value=True),
+    ),
+    "escalation unset in init": (
+        "allowPrivilegeEscalation",
+        _drop(_init, "securityContext", "allowPrivilegeEscalation"),
+    ),
     "host network": ("hostNamespaces", _set(_spec_of, "hostNetwork", value=True)),
     "host PID": ("hostNamespaces", _set(_spec_of, "hostPID", value=True)),
     "no drop ALL": ("dropAll", _set(_main, "securityContext", "capabilities", "drop", value=["NET_RAW"])),
-    "extra capability": ("capabilities", _set(_init, "securityContext", "capabilities", "add", value=["SYS_ADMIN"])),
-    "root allowed by container": ("runAsNonRoot", _set(_main, "securityContext", "runAsNonRoot", value=False)),
-    "root allowed by pod": ("runAsNonRoot", lambda pod: (
-        _spec_of(pod)["securityContext"].pop("runAsNonRoot"), _init(pod)["securityContext"].pop("runAsNonRoot"))),
-    "unconfined seccomp": ("seccomp", _set(_spec_of, "securityContext", "seccompProfile", value={"type": "Unconfined"})),
-    "unconfined container": ("seccomp", _set(_main, "securityContext", "seccompProfile", value={"type": "Unconfined"})),
+    "extra capability": (
+        "capabilities",
+        _set(_init, "securityContext", "capabilities", "add", value=["SYS_ADMIN"]),
+    ),
+    "root allowed by container": (
+        "runAsNonRoot",
+        _set(_main, "securityContext", "runAsNonRoot", value=False),
+    ),
+    "root allowed by pod": (
+        "runAsNonRoot",
+        lambda pod: (
+            _spec_of(pod)["securityContext"].pop("runAsNonRoot"),
+            _init(pod)["securityContext"].pop("runAsNonRoot"),
+        ),
+    ),
+    "unconfined seccomp": (
+        "seccomp",
+        _set(_spec_of, "securityContext", "seccompProfile", value={"type": "Unconfined"}),
+    ),
+    "unconfined container": (
+        "seccomp",
+        _set(_main, "securityContext", "seccompProfile", value={"type": "Unconfined"}),
+    ),
 }
 
 
 @pytest.mark.parametrize("case", sorted(VIOLATIONS))
-def test_each_violation_fails_exactly_its_rule(case: str, compliant: tuple[list[dict[str, Any]], Pod]) -> None:
+def test_each_violation_fails_exactly_its_rule(
+    case: str, compliant: tuple[list[dict[str, Any]], Pod]
+) -> None:
     validations, pod = compliant
     rule_id, mutate = VIOLATIONS[case]
     bad = copy.deepcopy(pod)
@@ -222,14 +322,24 @@ def test_every_rule_has_a_violation_case() -> None:
     assert {r.id for r in profile_rules(PROFILE)} == {rule for rule, _ in VIOLATIONS.values()}
 
 
-@pytest.mark.parametrize(("mutate", "why"), [
-    (_add_volume({"name": "s", "hostPath": {"path": "/scratch/x"}}, read_only=False), "writable prefix"),
-    (_add_volume({"name": "s", "hostPath": {"path": "/data/ai"}}, read_only=True), "the prefix itself, read-only"),
-    (_set(_main, "securityContext", "capabilities", "add", value=["NET_BIND_SERVICE"]), "an allowed capability"),
-    (_drop(_main, "securityContext", "runAsNonRoot"), "pod-level runAsNonRoot covers the container"),
-])
-def test_allowed_variations_are_admitted(mutate: Callable[[Pod], None], why: str,
-                                         compliant: tuple[list[dict[str, Any]], Pod]) -> None:
+@pytest.mark.parametrize(
+    ("mutate", "why"),
+    [
+        (_add_volume({"name": "s", "hostPath": {"path": "/scratch/x"}}, read_only=False), "writable prefix"),
+        (
+            _add_volume({"name": "s", "hostPath": {"path": "/data/ai"}}, read_only=True),
+            "the prefix itself, read-only",
+        ),
+        (
+            _set(_main, "securityContext", "capabilities", "add", value=["NET_BIND_SERVICE"]),
+            "an allowed capability",
+        ),
+        (_drop(_main, "securityContext", "runAsNonRoot"), "pod-level runAsNonRoot covers the container"),
+    ],
+)
+def test_allowed_variations_are_admitted(
+    mutate: Callable[[Pod], None], why: str, compliant: tuple[list[dict[str, Any]], Pod]
+) -> None:
     validations, pod = compliant
     ok = copy.deepcopy(pod)
     mutate(ok)
@@ -238,14 +348,24 @@ def test_allowed_variations_are_admitted(mutate: Callable[[Pod], None], why: str
 
 def test_profile_without_host_paths_denies_every_host_path() -> None:
     rules = {r.id: r for r in profile_rules(SecurityProfile(volumes=["hostPath"]))}
-    pod: Pod = {"spec": {"containers": [{"name": "c"}], "volumes": [{"name": "h", "hostPath": {"path": "/data"}}]}}
+    pod: Pod = {
+        "spec": {"containers": [{"name": "c"}], "volumes": [{"name": "h", "hostPath": {"path": "/data"}}]}
+    }
     assert evaluate(rules["volumes"].expression, pod)
     assert not evaluate(rules["hostPathPrefix"].expression, pod)
     assert "hostPathReadOnly" not in rules
 
 
 def test_quotes_in_prefixes_stay_literal() -> None:
-    rules = {r.id: r for r in profile_rules(SecurityProfile(
-        volumes=["hostPath"], allowed_host_paths=[{"path_prefix": "/it's", "read_only": False}]))}
-    inside: Pod = {"spec": {"containers": [{"name": "c"}], "volumes": [{"name": "h", "hostPath": {"path": "/it's/x"}}]}}
+    rules = {
+        r.id: r
+        for r in profile_rules(
+            SecurityProfile(
+                volumes=["hostPath"], allowed_host_paths=[{"path_prefix": "/it's", "read_only": False}]
+            )
+        )
+    }
+    inside: Pod = {
+        "spec": {"containers": [{"name": "c"}], "volumes": [{"name": "h", "hostPath": {"path": "/it's/x"}}]}
+    }
     assert evaluate(rules["hostPathPrefix"].expression, inside)

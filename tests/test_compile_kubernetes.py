@@ -30,8 +30,13 @@ def make_spec(**sections: Any) -> Spec:
 
 
 def workload(**fields: Any) -> dict[str, Any]:
-    return {"namespace": "ml", "image": "ghcr.io/acme/train:1.0.0", "run_as_user": 10001,
-            "resources": RESOURCES, **fields}
+    return {
+        "namespace": "ml",
+        "image": "ghcr.io/acme/train:1.0.0",
+        "run_as_user": 10001,
+        "resources": RESOURCES,
+        **fields,
+    }
 
 
 def compiled(spec: Spec) -> list[Resource]:
@@ -42,7 +47,8 @@ def compiled(spec: Spec) -> list[Resource]:
 
 def find(resources: list[Resource], kind: str, name: str | None = None) -> list[dict[str, Any]]:
     return [
-        dict(r.properties) for r in resources
+        dict(r.properties)
+        for r in resources
         if r.properties["kind"] == kind and (name is None or r.properties["metadata"]["name"] == name)
     ]
 
@@ -66,7 +72,9 @@ def pod_spec(manifest: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_namespace_carries_pod_security_labels_pinned_to_the_target() -> None:
-    spec = make_spec(namespaces={"ml": {"pod_security": "baseline", "labels": {"team": "ml"}}}, version="1.29")
+    spec = make_spec(
+        namespaces={"ml": {"pod_security": "baseline", "labels": {"team": "ml"}}}, version="1.29"
+    )
     labels = one(compiled(spec), "Namespace", "ml")["metadata"]["labels"]
     for mode in ("enforce", "audit", "warn"):
         assert labels[f"pod-security.kubernetes.io/{mode}"] == "baseline"
@@ -85,13 +93,22 @@ def test_user_labels_cannot_override_pod_security_labels() -> None:
 
 
 def test_secret_values_are_placeholders_by_source() -> None:
-    spec = make_spec(secrets={"creds": {"namespace": "ml", "immutable": True, "type": "kubernetes.io/basic-auth", "data": {
-        "a": {"from_env": "A_VAR"},
-        "b": {"from_file": "files/b.pem"},
-        "c": {"generate": {"length": 24, "charset": "hex"}},
-        "d": {"from_vault": {"path": "ai/db", "key": "password"}},
-        "e": {"literal": "s3cr3t-value", "allow_plaintext": True},
-    }}})
+    spec = make_spec(
+        secrets={
+            "creds": {
+                "namespace": "ml",
+                "immutable": True,
+                "type": "kubernetes.io/basic-auth",
+                "data": {
+                    "a": {"from_env": "A_VAR"},
+                    "b": {"from_file": "files/b.pem"},
+                    "c": {"generate": {"length": 24, "charset": "hex"}},
+                    "d": {"from_vault": {"path": "ai/db", "key": "password"}},
+                    "e": {"literal": "s3cr3t-value", "allow_plaintext": True},
+                },
+            }
+        }
+    )
     secret = one(compiled(spec), "Secret", "creds")
     data = secret["stringData"]
     assert data["a"] == SecretValue("env", "A_VAR", ("secrets", "creds", "data", "a"))
@@ -127,7 +144,11 @@ def test_every_workload_kind_is_hardened(kind: str) -> None:
     pod = pod_spec(manifest)
     assert pod["serviceAccountName"] == "w"
     assert pod["automountServiceAccountToken"] is False
-    assert pod["securityContext"] == {"runAsNonRoot": True, "runAsUser": 10001, "seccompProfile": {"type": "RuntimeDefault"}}
+    assert pod["securityContext"] == {
+        "runAsNonRoot": True,
+        "runAsUser": 10001,
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
     (container,) = pod["containers"]
     assert container["securityContext"] == {
         "allowPrivilegeEscalation": False,
@@ -154,7 +175,10 @@ def test_job_kinds_restart_on_failure_and_cronjob_api_follows_target() -> None:
     assert pod_spec(one(resources, "Job", "j"))["restartPolicy"] == "OnFailure"
     cron = one(resources, "CronJob", "c")
     assert cron["apiVersion"] == "batch/v1" and cron["spec"]["concurrencyPolicy"] == "Forbid"
-    old = one(compiled(make_spec(workloads={"c": workload(kind="CronJob", schedule="@daily")}, version="1.20")), "CronJob")
+    old = one(
+        compiled(make_spec(workloads={"c": workload(kind="CronJob", schedule="@daily")}, version="1.20")),
+        "CronJob",
+    )
     assert old["apiVersion"] == "batch/v1beta1"
 
 
@@ -192,12 +216,22 @@ def test_env_from_secret_uses_secret_key_ref() -> None:
 
 
 def test_volumes_and_mounts() -> None:
-    spec = make_spec(workloads={"w": workload(volumes={
-        "cfg": {"mount_path": "/etc/app", "config_map": "app-config"},
-        "tls": {"mount_path": "/tls", "secret": "tls"},
-        "scratch": {"mount_path": "/scratch", "empty_dir": {"size_limit": "1Gi", "medium": "Memory"}, "read_only": False},
-        "data": {"mount_path": "/data", "persistent_volume_claim": "data"},
-    })})
+    spec = make_spec(
+        workloads={
+            "w": workload(
+                volumes={
+                    "cfg": {"mount_path": "/etc/app", "config_map": "app-config"},
+                    "tls": {"mount_path": "/tls", "secret": "tls"},
+                    "scratch": {
+                        "mount_path": "/scratch",
+                        "empty_dir": {"size_limit": "1Gi", "medium": "Memory"},
+                        "read_only": False,
+                    },
+                    "data": {"mount_path": "/data", "persistent_volume_claim": "data"},
+                }
+            )
+        }
+    )
     pod = pod_spec(one(compiled(spec), "Deployment", "w"))
     assert pod["volumes"] == [
         {"name": "cfg", "configMap": {"name": "app-config"}},
@@ -230,8 +264,14 @@ def test_vault_reader_gets_a_projected_token_not_the_api_token() -> None:
     )
     pod = pod_spec(one(compiled(spec), "Deployment", "w"))
     assert pod["automountServiceAccountToken"] is False
-    token = {"name": "secureai-vault-token", "projected": {"sources": [{"serviceAccountToken": {
-        "audience": "vault-prod", "expirationSeconds": 600, "path": "token"}}]}}
+    token = {
+        "name": "secureai-vault-token",
+        "projected": {
+            "sources": [
+                {"serviceAccountToken": {"audience": "vault-prod", "expirationSeconds": 600, "path": "token"}}
+            ]
+        },
+    }
     assert token in pod["volumes"]
     assert {"name": "secureai-vault-token", "mountPath": "/var/run/secrets/vault", "readOnly": True} in (
         pod["containers"][0]["volumeMounts"]
@@ -240,9 +280,15 @@ def test_vault_reader_gets_a_projected_token_not_the_api_token() -> None:
 
 def test_api_token_only_for_accounts_with_grants() -> None:
     spec = make_spec(
-        access={"reader": {"namespace": "ml", "can": [{"verbs": ["get"], "resources": ["pods"]}]},
-                "idle": {"namespace": "ml"}},
-        workloads={"a": workload(service_account="reader"), "b": workload(service_account="idle"), "c": workload()},
+        access={
+            "reader": {"namespace": "ml", "can": [{"verbs": ["get"], "resources": ["pods"]}]},
+            "idle": {"namespace": "ml"},
+        },
+        workloads={
+            "a": workload(service_account="reader"),
+            "b": workload(service_account="idle"),
+            "c": workload(),
+        },
     )
     resources = compiled(spec)
     assert pod_spec(one(resources, "Deployment", "a"))["automountServiceAccountToken"] is True
@@ -259,12 +305,16 @@ def test_api_token_needs_projected_volumes_in_the_profile() -> None:
         workloads={"a": workload(service_account="reader", security_profile="tight")},
     )
     result = compile_kubernetes(spec)
-    assert [(d.code, d.path) for d in result.diagnostics] == [("SA250", ("workloads", "a", "securityProfile"))]
+    assert [(d.code, d.path) for d in result.diagnostics] == [
+        ("SA250", ("workloads", "a", "securityProfile"))
+    ]
 
 
 def test_profile_shapes_the_container_context() -> None:
     spec = make_spec(
-        security_profiles={"p": {"allowed_capabilities": ["NET_BIND_SERVICE"], "read_only_root_filesystem": False}},
+        security_profiles={
+            "p": {"allowed_capabilities": ["NET_BIND_SERVICE"], "read_only_root_filesystem": False}
+        },
         workloads={"w": workload(security_profile="p")},
     )
     pod = pod_spec(one(compiled(spec), "Deployment", "w"))
@@ -275,18 +325,27 @@ def test_profile_shapes_the_container_context() -> None:
 
 def test_privileged_profile_cannot_also_forbid_escalation() -> None:
     # The API rejects privileged: true with allowPrivilegeEscalation: false.
-    spec = make_spec(namespaces={"ml": {"pod_security": "privileged"}},
-                     security_profiles={"p": {"privileged": True}}, workloads={"w": workload(security_profile="p")})
+    spec = make_spec(
+        namespaces={"ml": {"pod_security": "privileged"}},
+        security_profiles={"p": {"privileged": True}},
+        workloads={"w": workload(security_profile="p")},
+    )
     context = pod_spec(one(compiled(spec), "Deployment", "w"))["containers"][0]["securityContext"]
     assert context["privileged"] is True and context["allowPrivilegeEscalation"] is True
 
 
 def test_localhost_seccomp_uses_a_documented_path_and_warns() -> None:
-    spec = make_spec(security_profiles={"p": {"seccomp_profile": "Localhost"}}, workloads={"w": workload(security_profile="p")})
+    spec = make_spec(
+        security_profiles={"p": {"seccomp_profile": "Localhost"}},
+        workloads={"w": workload(security_profile="p")},
+    )
     result = compile_kubernetes(spec)
     assert result.value is not None
     pod = pod_spec(one(result.value, "Deployment", "w"))
-    assert pod["securityContext"]["seccompProfile"] == {"type": "Localhost", "localhostProfile": "secureai/p.json"}
+    assert pod["securityContext"]["seccompProfile"] == {
+        "type": "Localhost",
+        "localhostProfile": "secureai/p.json",
+    }
     assert [d.code for d in result.diagnostics] == ["SA251"]
 
 
@@ -301,13 +360,16 @@ def test_label_that_secureai_owns_is_replaced_with_a_warning() -> None:
 # ----------------------------------------------------------------------------- profiles
 
 
-PROFILE = {"volumes": ["configMap", "emptyDir", "projected", "secret", "hostPath"],
-           "allowed_host_paths": [{"path_prefix": "/data/ai", "read_only": True}]}
+PROFILE = {
+    "volumes": ["configMap", "emptyDir", "projected", "secret", "hostPath"],
+    "allowed_host_paths": [{"path_prefix": "/data/ai", "read_only": True}],
+}
 
 
 def _profile_spec(version: str) -> Spec:
-    return make_spec(version=version, security_profiles={"p": PROFILE},
-                     workloads={"w": workload(security_profile="p")})
+    return make_spec(
+        version=version, security_profiles={"p": PROFILE}, workloads={"w": workload(security_profile="p")}
+    )
 
 
 def test_psp_below_1_25() -> None:
@@ -318,13 +380,26 @@ def test_psp_below_1_25() -> None:
     assert psp["spec"]["allowedHostPaths"] == [{"pathPrefix": "/data/ai", "readOnly": True}]
     assert psp["spec"]["runAsUser"] == {"rule": "MustRunAsNonRoot"}
     assert psp["spec"]["requiredDropCapabilities"] == ["ALL"]
-    assert psp["metadata"]["annotations"]["seccomp.security.alpha.kubernetes.io/allowedProfileNames"] == "runtime/default"
+    assert (
+        psp["metadata"]["annotations"]["seccomp.security.alpha.kubernetes.io/allowedProfileNames"]
+        == "runtime/default"
+    )
     role = one(resources, "ClusterRole")
-    assert role["rules"] == [{"apiGroups": ["policy"], "resources": ["podsecuritypolicies"],
-                              "resourceNames": ["demo-p"], "verbs": ["use"]}]
+    assert role["rules"] == [
+        {
+            "apiGroups": ["policy"],
+            "resources": ["podsecuritypolicies"],
+            "resourceNames": ["demo-p"],
+            "verbs": ["use"],
+        }
+    ]
     binding = one(resources, "RoleBinding")
     assert binding["metadata"]["namespace"] == "ml"
-    assert binding["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "psp:demo-p"}
+    assert binding["roleRef"] == {
+        "apiGroup": "rbac.authorization.k8s.io",
+        "kind": "ClusterRole",
+        "name": "psp:demo-p",
+    }
     assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "w", "namespace": "ml"}]
     assert not find(resources, "ValidatingAdmissionPolicy")
 
@@ -334,7 +409,9 @@ def test_psp_without_host_paths_allows_no_host_path() -> None:
     assert one(compiled(spec), "PodSecurityPolicy")["spec"]["volumes"] == ["emptyDir"]
 
 
-@pytest.mark.parametrize(("version", "api"), [("1.28", "v1beta1"), ("1.29", "v1beta1"), ("1.30", "v1"), ("1.37", "v1")])
+@pytest.mark.parametrize(
+    ("version", "api"), [("1.28", "v1beta1"), ("1.29", "v1beta1"), ("1.30", "v1"), ("1.37", "v1")]
+)
 def test_admission_policy_from_1_28(version: str, api: str) -> None:
     resources = compiled(_profile_spec(version))
     policy = one(resources, "ValidatingAdmissionPolicy")
@@ -343,7 +420,9 @@ def test_admission_policy_from_1_28(version: str, api: str) -> None:
     assert binding["spec"]["policyName"] == policy["metadata"]["name"] == "demo-p"
     assert binding["spec"]["validationActions"] == ["Deny"]
     assert binding["spec"]["matchResources"] == {
-        "namespaceSelector": {"matchExpressions": [{"key": "kubernetes.io/metadata.name", "operator": "In", "values": ["ml"]}]},
+        "namespaceSelector": {
+            "matchExpressions": [{"key": "kubernetes.io/metadata.name", "operator": "In", "values": ["ml"]}]
+        },
         "objectSelector": {"matchLabels": {"secureai.dev/profile": "p"}},
     }
     template = one(resources, "Deployment", "w")["spec"]["template"]
@@ -355,22 +434,36 @@ def test_admission_policy_from_1_28(version: str, api: str) -> None:
 def test_no_enforcement_object_between_psp_and_vap(version: str) -> None:
     resources = compiled(_profile_spec(version))
     kinds = {r.properties["kind"] for r in resources}
-    assert not kinds & {"PodSecurityPolicy", "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding", "ClusterRole"}
+    assert not kinds & {
+        "PodSecurityPolicy",
+        "ValidatingAdmissionPolicy",
+        "ValidatingAdmissionPolicyBinding",
+        "ClusterRole",
+    }
 
 
 def test_unused_profile_gets_a_policy_but_no_binding() -> None:
     resources = compiled(make_spec(security_profiles={"p": {}}))
-    assert find(resources, "ValidatingAdmissionPolicy") and not find(resources, "ValidatingAdmissionPolicyBinding")
+    assert find(resources, "ValidatingAdmissionPolicy") and not find(
+        resources, "ValidatingAdmissionPolicyBinding"
+    )
 
 
 # ----------------------------------------------------------------------------- RBAC
 
 
 def test_access_role_binding_and_account() -> None:
-    spec = make_spec(access={"sa": {"namespace": "ml", "can": [
-        {"verbs": ["get"], "resources": ["secrets"], "names": ["creds"]},
-        {"verbs": ["list"], "resources": ["deployments"], "api_groups": ["apps"]},
-    ]}})
+    spec = make_spec(
+        access={
+            "sa": {
+                "namespace": "ml",
+                "can": [
+                    {"verbs": ["get"], "resources": ["secrets"], "names": ["creds"]},
+                    {"verbs": ["list"], "resources": ["deployments"], "api_groups": ["apps"]},
+                ],
+            }
+        }
+    )
     resources = compiled(spec)
     role = one(resources, "Role", "sa")
     assert role["rules"] == [
@@ -384,7 +477,15 @@ def test_access_role_binding_and_account() -> None:
 
 
 def test_cluster_wide_access() -> None:
-    spec = make_spec(access={"sa": {"namespace": "ml", "cluster_wide": True, "can": [{"verbs": ["get"], "resources": ["nodes"]}]}})
+    spec = make_spec(
+        access={
+            "sa": {
+                "namespace": "ml",
+                "cluster_wide": True,
+                "can": [{"verbs": ["get"], "resources": ["nodes"]}],
+            }
+        }
+    )
     resources = compiled(spec)
     assert one(resources, "ClusterRole", "demo:ml:sa")["rules"][0]["resources"] == ["nodes"]
     binding = one(resources, "ClusterRoleBinding", "demo:ml:sa")
@@ -414,14 +515,18 @@ def test_default_deny_and_dns() -> None:
     assert deny["spec"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
     dns = one(resources, "NetworkPolicy", "allow-dns")["spec"]
     assert dns["policyTypes"] == ["Egress"]
-    assert dns["egress"] == [{
-        "to": [
-            {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
-             "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}},
-            {"ipBlock": {"cidr": "169.254.20.10/32"}},
-        ],
-        "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
-    }]
+    assert dns["egress"] == [
+        {
+            "to": [
+                {
+                    "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+                    "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
+                },
+                {"ipBlock": {"cidr": "169.254.20.10/32"}},
+            ],
+            "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
+        }
+    ]
 
 
 def test_open_namespace_gets_no_policies() -> None:
@@ -430,35 +535,62 @@ def test_open_namespace_gets_no_policies() -> None:
 
 
 def test_rule_compiles_to_both_ends_across_namespaces() -> None:
-    spec = _network_spec(network={"api-to-db": {
-        "namespace": "ml", "from": [{"pods": {"role": "api"}, "namespace": "web"}],
-        "to": [{"pods": {"role": "db"}}], "ports": ["pg:5432/TCP"]}})
+    spec = _network_spec(
+        network={
+            "api-to-db": {
+                "namespace": "ml",
+                "from": [{"pods": {"role": "api"}, "namespace": "web"}],
+                "to": [{"pods": {"role": "db"}}],
+                "ports": ["pg:5432/TCP"],
+            }
+        }
+    )
     resources = compiled(spec)
     ingress = one(resources, "NetworkPolicy", "api-to-db-ingress")
     assert ingress["metadata"]["namespace"] == "ml"
     assert ingress["spec"] == {
         "podSelector": {"matchLabels": {"role": "db"}},
         "policyTypes": ["Ingress"],
-        "ingress": [{
-            "from": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "web"}},
-                      "podSelector": {"matchLabels": {"role": "api"}}}],
-            # Named: every `role: db` pod declares the port `pg`.
-            "ports": [{"protocol": "TCP", "port": "pg"}],
-        }],
+        "ingress": [
+            {
+                "from": [
+                    {
+                        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "web"}},
+                        "podSelector": {"matchLabels": {"role": "api"}},
+                    }
+                ],
+                # Named: every `role: db` pod declares the port `pg`.
+                "ports": [{"protocol": "TCP", "port": "pg"}],
+            }
+        ],
     }
     egress = one(resources, "NetworkPolicy", "api-to-db-egress")
     assert egress["metadata"]["namespace"] == "web"
     assert egress["spec"]["podSelector"] == {"matchLabels": {"role": "api"}}
-    assert egress["spec"]["egress"] == [{
-        "to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ml"}},
-                "podSelector": {"matchLabels": {"role": "db"}}}],
-        "ports": [{"protocol": "TCP", "port": "pg"}],
-    }]
+    assert egress["spec"]["egress"] == [
+        {
+            "to": [
+                {
+                    "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ml"}},
+                    "podSelector": {"matchLabels": {"role": "db"}},
+                }
+            ],
+            "ports": [{"protocol": "TCP", "port": "pg"}],
+        }
+    ]
 
 
 def test_port_stays_numeric_unless_every_target_declares_the_name() -> None:
-    spec = _network_spec(network={"r": {"namespace": "web", "from": [{"pods": {"role": "api"}}],
-                                        "to": [{"pods": {"role": "api"}}], "ports": ["http:8080/TCP"]}})
+    spec = _network_spec(
+        network={
+            "r": {
+                "namespace": "web",
+                "from": [{"pods": {"role": "api"}}],
+                "to": [{"pods": {"role": "api"}}],
+                "ports": ["http:8080/TCP"],
+            }
+        }
+    )
     ingress = one(compiled(spec), "NetworkPolicy", "r-ingress")
     assert ingress["spec"]["ingress"][0]["ports"] == [{"protocol": "TCP", "port": 8080}]
 
@@ -466,9 +598,16 @@ def test_port_stays_numeric_unless_every_target_declares_the_name() -> None:
 def test_open_namespace_end_and_external_peers_get_no_policy() -> None:
     spec = _network_spec(
         kubernetes={"version": "1.30", "api_server": {"cidrs": ["10.0.0.1/32"], "port": 6443}},
-        network={"r": {"namespace": "ml",
-                       "from": [{"pods": {"role": "o"}, "namespace": "open"}, {"cidr": "10.1.0.0/16", "except": ["10.1.2.0/24"]}],
-                       "to": [{"pods": {"role": "db"}}, {"api_server": True}]}},
+        network={
+            "r": {
+                "namespace": "ml",
+                "from": [
+                    {"pods": {"role": "o"}, "namespace": "open"},
+                    {"cidr": "10.1.0.0/16", "except": ["10.1.2.0/24"]},
+                ],
+                "to": [{"pods": {"role": "db"}}, {"api_server": True}],
+            }
+        },
     )
     resources = compiled(spec)
     policies = {(p["metadata"]["namespace"], p["metadata"]["name"]) for p in find(resources, "NetworkPolicy")}
@@ -477,7 +616,10 @@ def test_open_namespace_end_and_external_peers_get_no_policy() -> None:
     assert not any(name == "r-egress" for _, name in policies)
     ingress = one(resources, "NetworkPolicy", "r-ingress")["spec"]["ingress"][0]
     assert ingress["from"] == [
-        {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "open"}}, "podSelector": {"matchLabels": {"role": "o"}}},
+        {
+            "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "open"}},
+            "podSelector": {"matchLabels": {"role": "o"}},
+        },
         {"ipBlock": {"cidr": "10.1.0.0/16", "except": ["10.1.2.0/24"]}},
     ]
     assert "ports" not in ingress
@@ -489,19 +631,35 @@ def test_egress_to_api_server_uses_its_port() -> None:
         network={"r": {"namespace": "ml", "from": [{"pods": {"role": "db"}}], "to": [{"api_server": True}]}},
     )
     egress = one(compiled(spec), "NetworkPolicy", "r-egress")["spec"]["egress"]
-    assert egress == [{"to": [{"ipBlock": {"cidr": "10.0.0.1/32"}}], "ports": [{"protocol": "TCP", "port": 6443}]}]
+    assert egress == [
+        {"to": [{"ipBlock": {"cidr": "10.0.0.1/32"}}], "ports": [{"protocol": "TCP", "port": 6443}]}
+    ]
 
 
 def test_two_targets_in_one_namespace_get_indexed_names() -> None:
-    spec = _network_spec(network={"r": {"namespace": "ml", "from": [{"pods": {"role": "api"}, "namespace": "web"}],
-                                        "to": [{"pods": {"role": "db"}}, {"pods": {"role": "cache"}}]}})
+    spec = _network_spec(
+        network={
+            "r": {
+                "namespace": "ml",
+                "from": [{"pods": {"role": "api"}, "namespace": "web"}],
+                "to": [{"pods": {"role": "db"}}, {"pods": {"role": "cache"}}],
+            }
+        }
+    )
     names = sorted(p["metadata"]["name"] for p in find(compiled(spec), "NetworkPolicy"))
     assert "r-ingress-0" in names and "r-ingress-1" in names
 
 
 def test_namespace_peers() -> None:
-    spec = _network_spec(network={"r": {"namespace": "ml", "from": [{"namespace_labels": {"team": "x"}}, {"namespace": "ml"}],
-                                        "to": [{"namespace": "ml"}]}})
+    spec = _network_spec(
+        network={
+            "r": {
+                "namespace": "ml",
+                "from": [{"namespace_labels": {"team": "x"}}, {"namespace": "ml"}],
+                "to": [{"namespace": "ml"}],
+            }
+        }
+    )
     ingress = one(compiled(spec), "NetworkPolicy", "r-ingress")["spec"]
     assert ingress["podSelector"] == {}
     assert ingress["ingress"][0]["from"] == [
@@ -512,19 +670,30 @@ def test_namespace_peers() -> None:
 
 def test_calico_global_policy_only_with_calico_and_default_deny() -> None:
     assert not find(compiled(make_spec()), "GlobalNetworkPolicy")
-    spec = make_spec(kubernetes={"version": "1.30", "network_plugin": "calico"},
-                     namespaces={"ml": {}, "b": {}, "o": {"network": "open"}})
+    spec = make_spec(
+        kubernetes={"version": "1.30", "network_plugin": "calico"},
+        namespaces={"ml": {}, "b": {}, "o": {"network": "open"}},
+    )
     resources = compiled(spec)
     gnp = one(resources, "GlobalNetworkPolicy")
     assert gnp["apiVersion"] == "projectcalico.org/v3"
     assert gnp["spec"]["namespaceSelector"] == "projectcalico.org/name in {'ml', 'b'}"
     assert gnp["spec"]["order"] > 1000
     assert gnp["spec"]["egress"][-1] == {"action": "Deny"}
-    assert {"action": "Allow", "protocol": "UDP", "destination": {
-        "namespaceSelector": "projectcalico.org/name == 'kube-system'", "selector": "k8s-app == 'kube-dns'", "ports": [53]}} in gnp["spec"]["egress"]
+    assert {
+        "action": "Allow",
+        "protocol": "UDP",
+        "destination": {
+            "namespaceSelector": "projectcalico.org/name == 'kube-system'",
+            "selector": "k8s-app == 'kube-dns'",
+            "ports": [53],
+        },
+    } in gnp["spec"]["egress"]
     (res,) = [r for r in resources if r.properties["kind"] == "GlobalNetworkPolicy"]
     assert res.type == "kubernetes:projectcalico.org/v3:GlobalNetworkPolicy"
-    calico_only_open = make_spec(kubernetes={"version": "1.30", "network_plugin": "calico"}, namespaces={"o": {"network": "open"}})
+    calico_only_open = make_spec(
+        kubernetes={"version": "1.30", "network_plugin": "calico"}, namespaces={"o": {"network": "open"}}
+    )
     assert not find(compiled(calico_only_open), "GlobalNetworkPolicy")
 
 
@@ -537,9 +706,17 @@ def _everything() -> Spec:
         secrets={"creds": {"namespace": "ml", "data": {"pw": {"generate": {}}}}},
         security_profiles={"p": {}},
         access={"sa": {"namespace": "ml", "can": [{"verbs": ["get"], "resources": ["pods"]}]}},
-        workloads={"a": workload(security_profile="p", service_account="sa", labels={"role": "a"}),
-                   "b": workload(namespace="web", kind="StatefulSet", labels={"role": "b"})},
-        network={"a-to-b": {"namespace": "ml", "from": [{"pods": {"role": "a"}}], "to": [{"pods": {"role": "b"}, "namespace": "web"}]}},
+        workloads={
+            "a": workload(security_profile="p", service_account="sa", labels={"role": "a"}),
+            "b": workload(namespace="web", kind="StatefulSet", labels={"role": "b"}),
+        },
+        network={
+            "a-to-b": {
+                "namespace": "ml",
+                "from": [{"pods": {"role": "a"}}],
+                "to": [{"pods": {"role": "b"}, "namespace": "web"}],
+            }
+        },
         kubernetes={"version": "1.30", "network_plugin": "calico"},
     )
 
@@ -550,9 +727,21 @@ def test_order_names_and_dependencies(version: str) -> None:
     spec = spec.model_copy(update={"kubernetes": spec.kubernetes.model_copy(update={"version": version})})
     resources = compiled(spec)
     groups = {
-        "Namespace": 0, "PodSecurityPolicy": 1, "ValidatingAdmissionPolicy": 1, "ValidatingAdmissionPolicyBinding": 1,
-        "ServiceAccount": 2, "Secret": 3, "Role": 4, "RoleBinding": 4, "ClusterRole": 4, "ClusterRoleBinding": 4,
-        "NetworkPolicy": 5, "GlobalNetworkPolicy": 5, "Service": 6, "Deployment": 6, "StatefulSet": 6,
+        "Namespace": 0,
+        "PodSecurityPolicy": 1,
+        "ValidatingAdmissionPolicy": 1,
+        "ValidatingAdmissionPolicyBinding": 1,
+        "ServiceAccount": 2,
+        "Secret": 3,
+        "Role": 4,
+        "RoleBinding": 4,
+        "ClusterRole": 4,
+        "ClusterRoleBinding": 4,
+        "NetworkPolicy": 5,
+        "GlobalNetworkPolicy": 5,
+        "Service": 6,
+        "Deployment": 6,
+        "StatefulSet": 6,
     }
     order = [groups[r.properties["kind"]] for r in resources]
     assert order == sorted(order)
@@ -566,7 +755,11 @@ def test_order_names_and_dependencies(version: str) -> None:
 
 
 def test_plan_holds_no_secret_values() -> None:
-    spec = make_spec(secrets={"s": {"namespace": "ml", "data": {"k": {"literal": "hunter2-value", "allow_plaintext": True}}}})
+    spec = make_spec(
+        secrets={
+            "s": {"namespace": "ml", "data": {"k": {"literal": "hunter2-value", "allow_plaintext": True}}}
+        }
+    )
     for r in compiled(spec):
         assert "hunter2-value" not in _plain_strings(dict(r.properties))
         for _, value in iter_secrets(r.properties):
@@ -582,12 +775,24 @@ def test_targets_before_1_21_warn_about_namespace_name_labels() -> None:
 
 def test_namespace_label_peers_resolve_to_declared_namespaces() -> None:
     spec = _network_spec(
-        namespaces={"ml": {"labels": {"team": "x"}}, "web": {"labels": {"team": "x"}}, "open": {"network": "open"}},
-        network={"r": {"namespace": "ml", "from": [{"namespace_labels": {"team": "x"}, "pods": {"role": "api"}}],
-                       "to": [{"pods": {"role": "db"}}]}},
+        namespaces={
+            "ml": {"labels": {"team": "x"}},
+            "web": {"labels": {"team": "x"}},
+            "open": {"network": "open"},
+        },
+        network={
+            "r": {
+                "namespace": "ml",
+                "from": [{"namespace_labels": {"team": "x"}, "pods": {"role": "api"}}],
+                "to": [{"pods": {"role": "db"}}],
+            }
+        },
     )
-    egress = {(p["metadata"]["namespace"], p["metadata"]["name"]) for p in find(compiled(spec), "NetworkPolicy")
-              if p["metadata"]["name"].startswith("r-egress")}
+    egress = {
+        (p["metadata"]["namespace"], p["metadata"]["name"])
+        for p in find(compiled(spec), "NetworkPolicy")
+        if p["metadata"]["name"].startswith("r-egress")
+    }
     # Both labelled namespaces are default-deny, so the senders there need their egress.
     assert egress == {("ml", "r-egress"), ("web", "r-egress")}
 
@@ -599,7 +804,9 @@ def test_below_1_25_a_workload_without_profile_gets_the_default_psp(tmp_path: Pa
 
     path = write_spec(tmp_path, (BASE + WORKLOAD).replace('"1.30"', '"1.24"'))
     plan = compile_path(path, {}).value.plan
-    manifests = {(r.properties["kind"], r.properties["metadata"]["name"]): r.properties for r in plan.resources}
+    manifests = {
+        (r.properties["kind"], r.properties["metadata"]["name"]): r.properties for r in plan.resources
+    }
     psp = manifests[("PodSecurityPolicy", "demo-secureai-default")]["spec"]
     assert psp["privileged"] is False and psp["runAsUser"] == {"rule": "MustRunAsNonRoot"}
     binding = manifests[("RoleBinding", "psp:secureai-default")]

@@ -44,7 +44,9 @@ def template(manifest: dict[str, Any]) -> dict[str, Any]:
 
 
 def retarget(spec: Spec, version: str) -> Plan:
-    plan = compile_spec(spec.model_copy(update={"kubernetes": spec.kubernetes.model_copy(update={"version": version})})).value
+    plan = compile_spec(
+        spec.model_copy(update={"kubernetes": spec.kubernetes.model_copy(update={"version": version})})
+    ).value
     assert plan is not None
     return plan
 
@@ -56,11 +58,20 @@ def test_000_pod_reads_the_secret_by_reference_and_no_value_is_rendered() -> Non
     _, plan = load("000-training-secret.yaml", {"DB_PASSWORD": SENTINEL})
     secret = one(plan, "Secret", "ai-training-secret")
     assert secret["metadata"]["namespace"] == "ai-training"
-    assert secret["stringData"] == {"db_password": SecretValue("env", "DB_PASSWORD", ("secrets", "ai-training-secret", "data", "db_password"))}
+    assert secret["stringData"] == {
+        "db_password": SecretValue(
+            "env", "DB_PASSWORD", ("secrets", "ai-training-secret", "data", "db_password")
+        )
+    }
     pod = one(plan, "Pod", "ai-training-pod")
     assert pod["metadata"]["namespace"] == "ai-training"
     (container,) = pod["spec"]["containers"]
-    assert container["env"] == [{"name": "DB_PASSWORD", "valueFrom": {"secretKeyRef": {"name": "ai-training-secret", "key": "db_password"}}}]
+    assert container["env"] == [
+        {
+            "name": "DB_PASSWORD",
+            "valueFrom": {"secretKeyRef": {"name": "ai-training-secret", "key": "db_password"}},
+        }
+    ]
     # Neither the plan nor the rendered output holds the value; only the placeholder.
     assert SENTINEL not in repr(plan)
     files = render_files(plan)
@@ -69,7 +80,9 @@ def test_000_pod_reads_the_secret_by_reference_and_no_value_is_rendered() -> Non
     assert "db_password: <secret:env:DB_PASSWORD>" in secret_file
     # Only an explicit reveal puts the value into the Secret, and nowhere else.
     revealed = render_files(plan, lambda v: SENTINEL)
-    assert [p for p, text in revealed.items() if SENTINEL in text] == ["kubernetes/040-secret-ai-training-ai-training-secret.yaml"]
+    assert [p for p, text in revealed.items() if SENTINEL in text] == [
+        "kubernetes/040-secret-ai-training-ai-training-secret.yaml"
+    ]
 
 
 # ----------------------------------------------------------------------------- 001
@@ -89,7 +102,9 @@ def test_001_pod_security_policy_says_what_the_seed_said() -> None:
     assert psp["seLinux"] == psp["supplementalGroups"] == psp["fsGroup"] == {"rule": "RunAsAny"}
     assert psp["requiredDropCapabilities"] == ["ALL"]
     reader = template(one(plan, "Deployment", "ai-data-reader"))["spec"]
-    assert {"name": "datasets", "mountPath": "/datasets", "readOnly": True} in reader["containers"][0]["volumeMounts"]
+    assert {"name": "datasets", "mountPath": "/datasets", "readOnly": True} in reader["containers"][0][
+        "volumeMounts"
+    ]
 
 
 def test_001_on_a_current_cluster_the_admission_policy_enforces_it() -> None:
@@ -101,7 +116,10 @@ def test_001_on_a_current_cluster_the_admission_policy_enforces_it() -> None:
 
     def admitted(pod: dict[str, Any]) -> bool:
         activation = {"object": celpy.json_to_cel(pod)}
-        return all(bool(env.program(env.compile(v["expression"])).evaluate(activation)) for v in policy["spec"]["validations"])
+        return all(
+            bool(env.program(env.compile(v["expression"])).evaluate(activation))
+            for v in policy["spec"]["validations"]
+        )
 
     pod = copy.deepcopy(template(one(plan, "Deployment", "ai-data-reader")))
     assert admitted(pod)
@@ -132,17 +150,36 @@ def test_002_only_processing_pods_reach_the_data_store() -> None:
     processor = template(one(plan, "Deployment", "ai-processor"))
     assert store["metadata"]["labels"]["role"] == "data-store"
     assert processor["metadata"]["labels"]["role"] == "ai-processing"
-    assert {"containerPort": 5432, "protocol": "TCP", "name": "postgres"} in store["spec"]["containers"][0]["ports"]
-    policies = [p for p in manifests(plan, "NetworkPolicy") if p["metadata"]["namespace"] == "ai-data-pipeline"]
+    assert {"containerPort": 5432, "protocol": "TCP", "name": "postgres"} in store["spec"]["containers"][0][
+        "ports"
+    ]
+    policies = [
+        p for p in manifests(plan, "NetworkPolicy") if p["metadata"]["namespace"] == "ai-data-pipeline"
+    ]
     # Ingress to the store: default deny, plus exactly one allowance.
-    ingress = [p for p in policies if "Ingress" in p["spec"]["policyTypes"] and _selects(p, store["metadata"]["labels"])]
+    ingress = [
+        p
+        for p in policies
+        if "Ingress" in p["spec"]["policyTypes"] and _selects(p, store["metadata"]["labels"])
+    ]
     allowances = [rule for p in ingress for rule in p["spec"].get("ingress", [])]
-    assert allowances == [{"from": [{"podSelector": {"matchLabels": {"role": "ai-processing"}}}],
-                           "ports": [{"protocol": "TCP", "port": "postgres"}]}]
+    assert allowances == [
+        {
+            "from": [{"podSelector": {"matchLabels": {"role": "ai-processing"}}}],
+            "ports": [{"protocol": "TCP", "port": "postgres"}],
+        }
+    ]
     # Egress from the processors to the store, and DNS for everyone.
-    egress = [rule for p in policies if "Egress" in p["spec"]["policyTypes"] and _selects(p, processor["metadata"]["labels"])
-              for rule in p["spec"].get("egress", [])]
-    assert {"to": [{"podSelector": {"matchLabels": {"role": "data-store"}}}], "ports": [{"protocol": "TCP", "port": "postgres"}]} in egress
+    egress = [
+        rule
+        for p in policies
+        if "Egress" in p["spec"]["policyTypes"] and _selects(p, processor["metadata"]["labels"])
+        for rule in p["spec"].get("egress", [])
+    ]
+    assert {
+        "to": [{"podSelector": {"matchLabels": {"role": "data-store"}}}],
+        "ports": [{"protocol": "TCP", "port": "postgres"}],
+    } in egress
     assert any({"protocol": "UDP", "port": 53} in rule["ports"] for rule in egress)
     deny = one(plan, "NetworkPolicy", "default-deny")["spec"]
     assert deny == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
@@ -161,12 +198,24 @@ def test_003_account_exists_is_bound_to_the_profile_and_nothing_more() -> None:
     psp = one(plan, "PodSecurityPolicy")
     assert set(SEED_VOLUMES) == set(psp["spec"]["volumes"]) and psp["spec"]["privileged"] is False
     role = one(plan, "ClusterRole")
-    assert role["rules"] == [{"apiGroups": ["policy"], "resources": ["podsecuritypolicies"],
-                              "resourceNames": [psp["metadata"]["name"]], "verbs": ["use"]}]
+    assert role["rules"] == [
+        {
+            "apiGroups": ["policy"],
+            "resources": ["podsecuritypolicies"],
+            "resourceNames": [psp["metadata"]["name"]],
+            "verbs": ["use"],
+        }
+    ]
     binding = one(plan, "RoleBinding")
     assert binding["metadata"]["namespace"] == "ml-workloads"
-    assert binding["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role["metadata"]["name"]}
-    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "ml-workload-sa", "namespace": "ml-workloads"}]
+    assert binding["roleRef"] == {
+        "apiGroup": "rbac.authorization.k8s.io",
+        "kind": "ClusterRole",
+        "name": role["metadata"]["name"],
+    }
+    assert binding["subjects"] == [
+        {"kind": "ServiceAccount", "name": "ml-workload-sa", "namespace": "ml-workloads"}
+    ]
     # Least privilege: no other grant exists, and no API token reaches the pods.
     assert not manifests(plan, "Role") and not manifests(plan, "ClusterRoleBinding")
     pod = template(one(plan, "Job", "ml-trainer"))["spec"]
@@ -179,7 +228,9 @@ def test_003_on_a_current_cluster_uses_pod_security_admission_and_admission_poli
     assert not manifests(plan, "PodSecurityPolicy") and not manifests(plan, "ClusterRole")
     assert one(plan, "Namespace")["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
     binding = one(plan, "ValidatingAdmissionPolicyBinding")
-    assert binding["spec"]["matchResources"]["objectSelector"] == {"matchLabels": {"secureai.dev/profile": "ml-workload"}}
+    assert binding["spec"]["matchResources"]["objectSelector"] == {
+        "matchLabels": {"secureai.dev/profile": "ml-workload"}
+    }
 
 
 # ----------------------------------------------------------------------------- 004
@@ -191,8 +242,12 @@ def test_004_trainer_logs_in_to_vault_with_a_projected_token() -> None:
     assert pod["serviceAccountName"] == "trainer" and pod["automountServiceAccountToken"] is False
     assert one(plan, "ServiceAccount", "trainer")["automountServiceAccountToken"] is False
     (token,) = [v for v in pod["volumes"] if "projected" in v]
-    assert token["projected"]["sources"] == [{"serviceAccountToken": {"audience": "vault", "expirationSeconds": 600, "path": "token"}}]
-    assert {"name": token["name"], "mountPath": "/var/run/secrets/vault", "readOnly": True} in pod["containers"][0]["volumeMounts"]
+    assert token["projected"]["sources"] == [
+        {"serviceAccountToken": {"audience": "vault", "expirationSeconds": 600, "path": "token"}}
+    ]
+    assert {"name": token["name"], "mountPath": "/var/run/secrets/vault", "readOnly": True} in pod[
+        "containers"
+    ][0]["volumeMounts"]
     # The parameters themselves are Vault's business: no Kubernetes object carries them.
     for r in plan.of_provider("kubernetes"):
         assert "learning_rate" not in repr(r.properties)
@@ -204,6 +259,8 @@ def test_004_trainer_may_reach_vault_and_nothing_else_new() -> None:
     assert egress["spec"] == {
         "podSelector": {"matchLabels": {"app.kubernetes.io/name": "trainer"}},
         "policyTypes": ["Egress"],
-        "egress": [{"to": [{"ipBlock": {"cidr": "10.20.0.10/32"}}], "ports": [{"protocol": "TCP", "port": 8200}]}],
+        "egress": [
+            {"to": [{"ipBlock": {"cidr": "10.20.0.10/32"}}], "ports": [{"protocol": "TCP", "port": 8200}]}
+        ],
     }
     assert one(plan, "NetworkPolicy", "default-deny")["spec"]["policyTypes"] == ["Ingress", "Egress"]

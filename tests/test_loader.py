@@ -175,4 +175,6 @@ def test_pure_python_parser_gives_the_same_data(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setattr(loader, "_LOADER", loader._loader_class())
     assert loader._LOADER.__name__ == "PyParser"
     assert load(text).value.data == fast
-    assert texts(load("a:\n\tb: 1\n"))[0].startswith("s.yaml:2:1: error[SA001]: invalid YAML: a tab character")
+    assert texts(load("a:\n\tb: 1\n"))[0].startswith(
+        "s.yaml:2:1: error[SA001]: invalid YAML: a tab character"
+    )

@@ -24,8 +24,14 @@ def spec_with(level: str, profile: dict[str, Any] | None = None, **workload: Any
     if profile is not None:
         profiles["p"] = profile
         w["security_profile"] = "p"
-    return Spec(version=1, project="demo", kubernetes={"version": "1.30"},
-                namespaces={"ml": {"pod_security": level}}, security_profiles=profiles, workloads={"w": w})
+    return Spec(
+        version=1,
+        project="demo",
+        kubernetes={"version": "1.30"},
+        namespaces={"ml": {"pod_security": level}},
+        security_profiles=profiles,
+        workloads={"w": w},
+    )
 
 
 def findings(spec: Spec) -> list[tuple[str, tuple[Any, ...]]]:
@@ -41,43 +47,55 @@ def test_defaults_satisfy_restricted() -> None:
     assert findings(spec_with("restricted")) == []
 
 
-@pytest.mark.parametrize(("profile", "expected"), [
-    ({"privileged": True}, {"SA201", "SA205"}),
-    ({"host_network": True}, {"SA202"}),
-    ({"host_pid": True, "host_ipc": True}, {"SA202"}),
-    ({"allowed_capabilities": ["SYS_ADMIN"]}, {"SA204", "SA205"}),
-    ({"allowed_capabilities": ["CHOWN"]}, {"SA204"}),
-    ({"allowed_capabilities": ["NET_BIND_SERVICE"]}, set()),
-    ({"allow_privilege_escalation": True}, {"SA205"}),
-    ({"run_as_non_root": False}, {"SA206"}),
-])
+@pytest.mark.parametrize(
+    ("profile", "expected"),
+    [
+        ({"privileged": True}, {"SA201", "SA205"}),
+        ({"host_network": True}, {"SA202"}),
+        ({"host_pid": True, "host_ipc": True}, {"SA202"}),
+        ({"allowed_capabilities": ["SYS_ADMIN"]}, {"SA204", "SA205"}),
+        ({"allowed_capabilities": ["CHOWN"]}, {"SA204"}),
+        ({"allowed_capabilities": ["NET_BIND_SERVICE"]}, set()),
+        ({"allow_privilege_escalation": True}, {"SA205"}),
+        ({"run_as_non_root": False}, {"SA206"}),
+    ],
+)
 def test_restricted_profile_rules(profile: dict[str, Any], expected: set[str]) -> None:
     found = findings(spec_with("restricted", profile))
     assert {code for code, _ in found} == expected
     assert all(path == PROFILE_PATH for _, path in found)
 
 
-@pytest.mark.parametrize(("profile", "expected"), [
-    ({"privileged": True}, {"SA201"}),
-    ({"host_network": True}, {"SA202"}),
-    ({"allowed_capabilities": ["CHOWN", "NET_RAW"]}, {"SA204"}),  # NET_RAW is not in baseline's list
-    ({"allowed_capabilities": ["CHOWN"]}, set()),
-    ({"allow_privilege_escalation": True, "run_as_non_root": False}, set()),
-])
+@pytest.mark.parametrize(
+    ("profile", "expected"),
+    [
+        ({"privileged": True}, {"SA201"}),
+        ({"host_network": True}, {"SA202"}),
+        ({"allowed_capabilities": ["CHOWN", "NET_RAW"]}, {"SA204"}),  # NET_RAW is not in baseline's list
+        ({"allowed_capabilities": ["CHOWN"]}, set()),
+        ({"allow_privilege_escalation": True, "run_as_non_root": False}, set()),
+    ],
+)
 def test_baseline_profile_rules(profile: dict[str, Any], expected: set[str]) -> None:
     assert {code for code, _ in findings(spec_with("baseline", profile))} == expected
 
 
 def test_privileged_namespace_allows_anything() -> None:
-    loose = {"privileged": True, "host_network": True, "volumes": ["hostPath"],
-             "allowed_host_paths": [{"path_prefix": "/"}]}
+    loose = {
+        "privileged": True,
+        "host_network": True,
+        "volumes": ["hostPath"],
+        "allowed_host_paths": [{"path_prefix": "/"}],
+    }
     spec = spec_with("privileged", loose, volumes={"h": {"mount_path": "/h", "host_path": "/var"}})
     assert findings(spec) == []
 
 
 def test_host_path_and_volume_types_point_at_the_volume() -> None:
-    spec = spec_with("restricted", volumes={"h": {"mount_path": "/h", "host_path": "/data"},
-                                            "n": {"mount_path": "/n", "secret": "s"}})
+    spec = spec_with(
+        "restricted",
+        volumes={"h": {"mount_path": "/h", "host_path": "/data"}, "n": {"mount_path": "/n", "secret": "s"}},
+    )
     assert findings(spec) == [("SA203", ("workloads", "w", "volumes", "h"))]
     baseline = spec_with("baseline", volumes={"h": {"mount_path": "/h", "host_path": "/data"}})
     assert findings(baseline) == [("SA203", ("workloads", "w", "volumes", "h"))]
@@ -95,39 +113,83 @@ def _plan_with_pod(spec: dict[str, Any], annotations: dict[str, str] | None = No
     metadata: dict[str, Any] = {"name": "w", "namespace": "ml"}
     if annotations:
         metadata["annotations"] = annotations
-    pod = Resource("kubernetes:core/v1:Pod", "ml/w", {"apiVersion": "v1", "kind": "Pod", "metadata": metadata, "spec": spec},
-                   source=("workloads", "w"))
+    pod = Resource(
+        "kubernetes:core/v1:Pod",
+        "ml/w",
+        {"apiVersion": "v1", "kind": "Pod", "metadata": metadata, "spec": spec},
+        source=("workloads", "w"),
+    )
     return Plan("demo", "dev", "1.30", (pod,))
 
 
 HARDENED = {
     "securityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
-    "containers": [{"name": "w", "image": "x", "securityContext": {
-        "allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}}}],
+    "containers": [
+        {
+            "name": "w",
+            "image": "x",
+            "securityContext": {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}},
+        }
+    ],
 }
 
 
 def _container(**context: Any) -> dict[str, Any]:
-    return {"name": "w", "image": "x", "securityContext": {"allowPrivilegeEscalation": False,
-                                                          "capabilities": {"drop": ["ALL"]}, **context}}
+    return {
+        "name": "w",
+        "image": "x",
+        "securityContext": {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}, **context},
+    }
 
 
-@pytest.mark.parametrize(("pod", "annotations", "code"), [
-    ({**HARDENED, "containers": [{**_container(), "ports": [{"containerPort": 80, "hostPort": 80}]}]}, None, "SA211"),
-    (HARDENED, {"container.apparmor.security.beta.kubernetes.io/w": "unconfined"}, "SA212"),
-    ({**HARDENED, "containers": [_container(appArmorProfile={"type": "Unconfined"})]}, None, "SA212"),
-    ({**HARDENED, "containers": [_container(seLinuxOptions={"type": "spc_t"})]}, None, "SA213"),
-    ({**HARDENED, "containers": [_container(seLinuxOptions={"user": "root"})]}, None, "SA213"),
-    ({**HARDENED, "containers": [_container(procMount="Unmasked")]}, None, "SA214"),
-    ({**HARDENED, "securityContext": {**HARDENED["securityContext"], "sysctls": [{"name": "kernel.msgmax", "value": "1"}]}}, None, "SA215"),
-    ({**HARDENED, "containers": [_container(windowsOptions={"hostProcess": True})]}, None, "SA216"),
-    ({**HARDENED, "securityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "Unconfined"}}}, None, "SA208"),
-    ({**HARDENED, "containers": [{"name": "w", "image": "x", "securityContext": {"allowPrivilegeEscalation": False}}]}, None, "SA210"),
-    ({**HARDENED, "volumes": [{"name": "n", "nfs": {"server": "s", "path": "/"}}]}, None, "SA209"),
-    ({**HARDENED, "initContainers": [_container(privileged=True)]}, None, "SA201"),
-    ({**HARDENED, "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}}}, None, "SA206"),
-])
-def test_restricted_rules_on_manifests(pod: dict[str, Any], annotations: dict[str, str] | None, code: str) -> None:
+@pytest.mark.parametrize(
+    ("pod", "annotations", "code"),
+    [
+        (
+            {**HARDENED, "containers": [{**_container(), "ports": [{"containerPort": 80, "hostPort": 80}]}]},
+            None,
+            "SA211",
+        ),
+        (HARDENED, {"container.apparmor.security.beta.kubernetes.io/w": "unconfined"}, "SA212"),
+        ({**HARDENED, "containers": [_container(appArmorProfile={"type": "Unconfined"})]}, None, "SA212"),
+        ({**HARDENED, "containers": [_container(seLinuxOptions={"type": "spc_t"})]}, None, "SA213"),
+        ({**HARDENED, "containers": [_container(seLinuxOptions={"user": "root"})]}, None, "SA213"),
+        ({**HARDENED, "containers": [_container(procMount="Unmasked")]}, None, "SA214"),
+        (
+            {
+                **HARDENED,
+                "securityContext": {
+                    **HARDENED["securityContext"],
+                    "sysctls": [{"name": "kernel.msgmax", "value": "1"}],
+                },
+            },
+            None,
+            "SA215",
+        ),
+        ({**HARDENED, "containers": [_container(windowsOptions={"hostProcess": True})]}, None, "SA216"),
+        (
+            {**HARDENED, "securityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "Unconfined"}}},
+            None,
+            "SA208",
+        ),
+        (
+            {
+                **HARDENED,
+                "containers": [
+                    {"name": "w", "image": "x", "securityContext": {"allowPrivilegeEscalation": False}}
+                ],
+            },
+            None,
+            "SA210",
+        ),
+        ({**HARDENED, "volumes": [{"name": "n", "nfs": {"server": "s", "path": "/"}}]}, None, "SA209"),
+        ({**HARDENED, "initContainers": [_container(privileged=True)]}, None, "SA201"),
+        ({**HARDENED, "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}}}, None, "SA206"),
+    ],
+)
+def test_restricted_rules_on_manifests(
+    pod: dict[str, Any], annotations: dict[str, str] | None, code: str
+) -> None:
     spec = spec_with("restricted")
     assert check_pod_security(spec, _plan_with_pod(HARDENED)) == []
     assert [d.code for d in check_pod_security(spec, _plan_with_pod(pod, annotations))] == [code]
@@ -135,8 +197,10 @@ def test_restricted_rules_on_manifests(pod: dict[str, Any], annotations: dict[st
 
 def test_baseline_allows_what_only_restricted_forbids() -> None:
     spec = spec_with("baseline")
-    lax = {"volumes": [{"name": "n", "nfs": {"server": "s", "path": "/"}}],
-           "containers": [{"name": "w", "image": "x", "securityContext": {"runAsUser": 0}}]}
+    lax = {
+        "volumes": [{"name": "n", "nfs": {"server": "s", "path": "/"}}],
+        "containers": [{"name": "w", "image": "x", "securityContext": {"runAsUser": 0}}],
+    }
     assert check_pod_security(spec, _plan_with_pod(lax)) == []
     unconfined = {**lax, "securityContext": {"seccompProfile": {"type": "Unconfined"}}}
     assert [d.code for d in check_pod_security(spec, _plan_with_pod(unconfined))] == ["SA208"]
@@ -204,7 +268,11 @@ def test_examples_satisfy_their_namespaces() -> None:
 
 
 def test_positions_point_at_the_cause(tmp_path: Path) -> None:
-    text = textwrap.dedent(BAD_SPEC).replace("runAsUser: 10001", "runAsUser: 0").replace("privileged: true", "privileged: false")
+    text = (
+        textwrap.dedent(BAD_SPEC)
+        .replace("runAsUser: 10001", "runAsUser: 0")
+        .replace("privileged: true", "privileged: false")
+    )
     path = tmp_path / "root.yaml"
     path.write_text(text, encoding="utf-8")
     codes = [(d.code, d.position.line if d.position else None) for d in compile_path(path, {}).diagnostics]

@@ -49,8 +49,11 @@ def retarget(spec: Spec, version: str) -> Plan:
 
 
 def _tree(directory: Path) -> dict[str, str]:
-    return {p.relative_to(directory).as_posix(): p.read_text(encoding="utf-8")
-            for p in sorted(directory.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(directory).as_posix(): p.read_text(encoding="utf-8")
+        for p in sorted(directory.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.mark.parametrize("path", SPECS, ids=IDS)
@@ -68,7 +71,9 @@ def test_render_matches_golden(path: Path) -> None:
     assert sorted(files) == sorted(expected), "file set differs (SECUREAI_ACCEPT=1 regenerates goldens)"
     for rel, text in files.items():
         if text != expected[rel]:
-            diff = "".join(difflib.unified_diff(expected[rel].splitlines(True), text.splitlines(True), rel, rel))
+            diff = "".join(
+                difflib.unified_diff(expected[rel].splitlines(True), text.splitlines(True), rel, rel)
+            )
             pytest.fail(f"{rel} differs from its golden:\n{diff}")
 
 
@@ -141,8 +146,19 @@ def test_layout_orders_files_for_kubectl_apply() -> None:
     files = list(kubernetes_files(_plan()))
     assert files == sorted(files)
     prefixes = {rel.split("/")[1].split("-")[0] + "-" + rel.split("/")[1].split("-")[1] for rel in files}
-    order = [p for p in ("010-namespace", "020-validatingadmissionpolicy", "030-serviceaccount", "040-secret",
-                         "050-role", "060-networkpolicy", "070-deployment") if p in prefixes]
+    order = [
+        p
+        for p in (
+            "010-namespace",
+            "020-validatingadmissionpolicy",
+            "030-serviceaccount",
+            "040-secret",
+            "050-role",
+            "060-networkpolicy",
+            "070-deployment",
+        )
+        if p in prefixes
+    ]
     assert order == sorted(order) and len(order) == 7
 
 

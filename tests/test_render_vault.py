@@ -14,28 +14,41 @@ SECRETS = {"HF_TOKEN": "hf-very-secret-token", "PIN": "pin-literal-4711"}
 
 
 def make_plan() -> Plan:
-    spec = Spec.model_validate({
-        "version": 1,
-        "project": "demo",
-        "kubernetes": {"version": "1.30"},
-        "vault": {"kvMount": "kv"},
-        "namespaces": {"ml": {}},
-        "vaultSecrets": {
-            "ai/model-parameters": {"data": {
-                "learning_rate": 0.01, "epochs": 100, "activation_function": "relu", "shuffle": False,
-            }},
-            "ai/hub": {"data": {
-                "token": {"fromEnv": "HF_TOKEN"},
-                "pin": {"literal": SECRETS["PIN"], "allowPlaintext": True},
-            }},
-        },
-        "workloads": {"trainer": {"namespace": "ml", "image": "ghcr.io/acme/train:1.0.0",
-                                  "vault": {"read": ["ai/model-parameters", "ai/hub"]}}},
-    })
+    spec = Spec.model_validate(
+        {
+            "version": 1,
+            "project": "demo",
+            "kubernetes": {"version": "1.30"},
+            "vault": {"kvMount": "kv"},
+            "namespaces": {"ml": {}},
+            "vaultSecrets": {
+                "ai/model-parameters": {
+                    "data": {
+                        "learning_rate": 0.01,
+                        "epochs": 100,
+                        "activation_function": "relu",
+                        "shuffle": False,
+                    }
+                },
+                "ai/hub": {
+                    "data": {
+                        "token": {"fromEnv": "HF_TOKEN"},
+                        "pin": {"literal": SECRETS["PIN"], "allowPlaintext": True},
+                    }
+                },
+            },
+            "workloads": {
+                "trainer": {
+                    "namespace": "ml",
+                    "image": "ghcr.io/acme/train:1.0.0",
+                    "vault": {"read": ["ai/model-parameters", "ai/hub"]},
+                }
+            },
+        }
+    )
     compiled = compile_vault(spec)
     assert compiled.value is not None
-    return Plan(project="demo", environment="dev", kubernetes_version="1.30",
-                resources=tuple(compiled.value))
+    return Plan(project="demo", environment="dev", kubernetes_version="1.30", resources=tuple(compiled.value))
 
 
 def reveal(value: SecretValue) -> str:
@@ -103,12 +116,16 @@ def test_no_value_leaks_without_reveal() -> None:
 def test_reveal_gives_typed_values() -> None:
     files = vault_files(make_plan(), reveal)
     params: dict[str, Any] = json.loads(files["vault/kv/kv/ai/model-parameters.json"])
-    assert params == {"activation_function": "relu", "epochs": 100, "learning_rate": 0.01,
-                      "shuffle": False}
-    assert [type(params[k]) for k in ("activation_function", "epochs", "learning_rate", "shuffle")] \
-        == [str, int, float, bool]
+    assert params == {"activation_function": "relu", "epochs": 100, "learning_rate": 0.01, "shuffle": False}
+    assert [type(params[k]) for k in ("activation_function", "epochs", "learning_rate", "shuffle")] == [
+        str,
+        int,
+        float,
+        bool,
+    ]
     assert json.loads(files["vault/kv/kv/ai/hub.json"]) == {
-        "pin": SECRETS["PIN"], "token": SECRETS["HF_TOKEN"],
+        "pin": SECRETS["PIN"],
+        "token": SECRETS["HF_TOKEN"],
     }
 
 

@@ -9,10 +9,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 PROBE = """
-import runpy, sys
-sys.argv = ["secureai", "validate", sys.argv[1]]
+import sys
+from secureai.cli import app
 try:
-    runpy.run_module("secureai", run_name="__main__")
+    app(["validate", sys.argv[1]])
 except SystemExit as exc:
     code = exc.code
 heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("pulumi", "pulumi_kubernetes", "pulumi_vault"))

@@ -191,7 +191,8 @@ CASES = [
     ),
     (
         "SA254",
-        FULL + "    vault: { read: [ai/params] }\nvault: {}\nvaultSecrets:\n  ai/params:\n    data: { a: 1 }\n",
+        FULL
+        + "    vault: { read: [ai/params] }\nvault: {}\nvaultSecrets:\n  ai/params:\n    data: { a: 1 }\n",
         "spec.yaml:13:12: warning[SA254]: workload 'trainer' reads Vault from default-deny namespace 'ml', but 'vault.network' does not say where Vault is, so its login will be blocked",
     ),
     (

@@ -39,17 +39,25 @@ VAULT_PATH_CASES = [
     ),
     (
         "SA306",
-        FULL + "    securityProfile: tight\n" + READ
-        + "securityProfiles:\n  tight: { volumes: [emptyDir, secret] }\nvault: {}\n" + PARAMS,
+        FULL
+        + "    securityProfile: tight\n"
+        + READ
+        + "securityProfiles:\n  tight: { volumes: [emptyDir, secret] }\nvault: {}\n"
+        + PARAMS,
         "spec.yaml:14:12: error[SA306]: workload 'trainer' reads Vault, which needs a projected "
         "service-account token volume, but its security profile 'tight' does not allow 'projected' "
         "volumes",
     ),
     (
         "SA307",
-        FULL + "    serviceAccount: shared\n" + READ + SCORER
+        FULL
+        + "    serviceAccount: shared\n"
+        + READ
+        + SCORER
         + "    serviceAccount: shared\n    vault: { read: [ai/other] }\n"
-        + "access:\n  shared: { namespace: ml }\nvault: {}\n" + PARAMS + "  ai/other:\n    data: { k: v }\n",
+        + "access:\n  shared: { namespace: ml }\nvault: {}\n"
+        + PARAMS
+        + "  ai/other:\n    data: { k: v }\n",
         "spec.yaml:20:21: warning[SA307]: workloads 'trainer' and 'scorer' both run as service "
         "account 'shared' in namespace 'ml' but read different Vault paths; each can log in with "
         "the other's role and read its paths too",
@@ -62,14 +70,18 @@ VAULT_PATH_CASES = [
     ),
     (
         "SA309",
-        BASE + "vault: {}\n" + PARAMS
+        BASE
+        + "vault: {}\n"
+        + PARAMS
         + "secrets:\n  db:\n    namespace: ml\n    data:\n      lr: { fromVault: { path: ai/params, key: lrate } }\n",
         "spec.yaml:15:48: error[SA309]: secrets.db.data.lr comes from key 'lrate' of Vault path "
         "'ai/params', which has no such key; it has 'epochs', 'lr'",
     ),
     (
         "SA310",
-        BASE + "vault: {}\n" + PARAMS
+        BASE
+        + "vault: {}\n"
+        + PARAMS
         + "secrets:\n  db:\n    namespace: ml\n    data:\n      lr: { fromVault: { path: ai/param, key: lr } }\n",
         "spec.yaml:15:32: warning[SA310]: secrets.db.data.lr comes from Vault path 'ai/param', which "
         "this spec does not declare in vaultSecrets (did you mean 'ai/params'?)",
@@ -95,9 +107,17 @@ def test_codes_are_contiguous_from_sa304() -> None:
     "text",
     [
         FULL + READ + "vault: {}\n" + PARAMS,
-        FULL + "    serviceAccount: shared\n" + READ + SCORER + "    serviceAccount: shared\n" + READ
-        + "access:\n  shared: { namespace: ml }\nvault: { tokenTtl: 1h, tokenMaxTtl: 1h }\n" + PARAMS,
-        FULL + "    vault: { read: [ai/+/x, ai/*] }\nvault: {}\n" + PARAMS
+        FULL
+        + "    serviceAccount: shared\n"
+        + READ
+        + SCORER
+        + "    serviceAccount: shared\n"
+        + READ
+        + "access:\n  shared: { namespace: ml }\nvault: { tokenTtl: 1h, tokenMaxTtl: 1h }\n"
+        + PARAMS,
+        FULL
+        + "    vault: { read: [ai/+/x, ai/*] }\nvault: {}\n"
+        + PARAMS
         + "secrets:\n  db:\n    namespace: ml\n    data:\n      lr: { fromVault: { path: ai/params, key: lr } }\n",
     ],
     ids=["plain", "shared-account-same-grants", "globs-and-fromVault"],

@@ -32,8 +32,12 @@ def make_spec(**overrides: Any) -> Spec:
         "namespaces": {"ml": {}},
         "vaultSecrets": {
             "ai/model-parameters": {
-                "data": {"learning_rate": 0.01, "epochs": 100, "activation_function": "relu",
-                         "early_stopping": True},
+                "data": {
+                    "learning_rate": 0.01,
+                    "epochs": 100,
+                    "activation_function": "relu",
+                    "early_stopping": True,
+                },
             },
         },
         "workloads": {"trainer": workload},
@@ -60,21 +64,32 @@ def test_kv_secret_keeps_scalar_types() -> None:
     assert kv.properties["mount"] == "secret"
     assert kv.properties["name"] == "ai/model-parameters"
     data = kv.properties["data_json"]
-    assert data == {"learning_rate": 0.01, "epochs": 100, "activation_function": "relu",
-                    "early_stopping": True}
+    assert data == {
+        "learning_rate": 0.01,
+        "epochs": 100,
+        "activation_function": "relu",
+        "early_stopping": True,
+    }
     assert [type(v) for v in data.values()] == [float, int, str, bool]
     assert kv.secret_paths() == []
 
 
 def test_value_sources_become_secret_leaves() -> None:
-    spec = make_spec(vaultSecrets={"ai/keys": {"data": {
-        "token": {"fromEnv": "HF_TOKEN"},
-        "cert": {"fromFile": "files/ca.pem"},
-        "salt": {"generate": {"length": 24, "charset": "hex"}},
-        "copied": {"fromVault": {"path": "shared/creds", "key": "api"}},
-        "pin": {"literal": "1234", "allowPlaintext": True},
-        "retries": 3,
-    }}}, workloads={})
+    spec = make_spec(
+        vaultSecrets={
+            "ai/keys": {
+                "data": {
+                    "token": {"fromEnv": "HF_TOKEN"},
+                    "cert": {"fromFile": "files/ca.pem"},
+                    "salt": {"generate": {"length": 24, "charset": "hex"}},
+                    "copied": {"fromVault": {"path": "shared/creds", "key": "api"}},
+                    "pin": {"literal": "1234", "allowPlaintext": True},
+                    "retries": 3,
+                }
+            }
+        },
+        workloads={},
+    )
     [kv] = of_type(spec, KV_SECRET)
     data = kv.properties["data_json"]
     base = ("vaultSecrets", "ai/keys", "data")
@@ -126,8 +141,14 @@ def test_wildcards_only_as_granted_and_duplicates_dropped() -> None:
 
 
 def test_auth_role_binds_service_account_namespace_and_policy() -> None:
-    spec = make_spec(vault={"kubernetesAuthMount": "k8s-prod", "audience": "https://vault.example",
-                            "tokenTtl": "90s", "tokenMaxTtl": "2h"})
+    spec = make_spec(
+        vault={
+            "kubernetesAuthMount": "k8s-prod",
+            "audience": "https://vault.example",
+            "tokenTtl": "90s",
+            "tokenMaxTtl": "2h",
+        }
+    )
     [policy] = of_type(spec, POLICY)
     [role] = of_type(spec, AUTH_ROLE)
     assert role.name == "ml/trainer"
@@ -147,24 +168,34 @@ def test_auth_role_binds_service_account_namespace_and_policy() -> None:
 def test_role_uses_the_named_service_account() -> None:
     spec = make_spec(
         access={"ml-sa": {"namespace": "ml"}},
-        workloads={"trainer": {"namespace": "ml", "image": "ghcr.io/acme/train:1.0.0",
-                               "serviceAccount": "ml-sa", "vault": {"read": ["ai/model-parameters"]}}},
+        workloads={
+            "trainer": {
+                "namespace": "ml",
+                "image": "ghcr.io/acme/train:1.0.0",
+                "serviceAccount": "ml-sa",
+                "vault": {"read": ["ai/model-parameters"]},
+            }
+        },
     )
     [role] = of_type(spec, AUTH_ROLE)
     assert role.properties["bound_service_account_names"] == ["ml-sa"]
 
 
 def test_default_settings_and_order() -> None:
-    spec = make_spec(workloads={
-        "b": {"namespace": "ml", "image": "x:1", "vault": {"read": ["ai/model-parameters"]}},
-        "a": {"namespace": "ml", "image": "x:1"},
-        "c": {"namespace": "ml", "image": "x:1", "vault": {"read": ["ai/model-parameters"]}},
-    })
+    spec = make_spec(
+        workloads={
+            "b": {"namespace": "ml", "image": "x:1", "vault": {"read": ["ai/model-parameters"]}},
+            "a": {"namespace": "ml", "image": "x:1"},
+            "c": {"namespace": "ml", "image": "x:1", "vault": {"read": ["ai/model-parameters"]}},
+        }
+    )
     got = [(r.type, r.name) for r in resources(spec)]
     assert got == [
         (KV_SECRET, "secret/ai/model-parameters"),
-        (POLICY, "ml/b"), (AUTH_ROLE, "ml/b"),
-        (POLICY, "ml/c"), (AUTH_ROLE, "ml/c"),
+        (POLICY, "ml/b"),
+        (AUTH_ROLE, "ml/b"),
+        (POLICY, "ml/c"),
+        (AUTH_ROLE, "ml/c"),
     ]
     role = of_type(spec, AUTH_ROLE)[0]
     assert (role.properties["backend"], role.properties["audience"]) == ("kubernetes", "vault")

@@ -112,8 +112,11 @@ def load(client: Any, compiled: Compiled) -> Loaded:
     for role in (r for r in compiled.plan.resources if r.type == AUTH_ROLE):
         name = role.properties["role_name"]
         load_role(client, role.properties["backend"], name, files[f"vault/auth-roles/{name}.json"])
-    policies = [n.removeprefix("vault/policies/").removesuffix(".hcl") for n in files
-                if n.startswith("vault/policies/")]
+    policies = [
+        n.removeprefix("vault/policies/").removesuffix(".hcl")
+        for n in files
+        if n.startswith("vault/policies/")
+    ]
     return Loaded(compiled, {p: mint(client, [p]) for p in policies}, data)
 
 
@@ -255,7 +258,8 @@ def test_seed_004_end_to_end(bao: BaoServer, vault: Any) -> None:
     loaded = load(vault, compile_ok(SPECS / "004-model-parameters.yaml"))
     spec = loaded.compiled.spec
     readers_of_params = [
-        name for name, token in loaded.tokens.items()
+        name
+        for name, token in loaded.tokens.items()
         if can_read(as_token(bao, token), "secret", "ai/model-parameters")
     ]
     assert readers_of_params == [vault_policy_name(spec, "trainer")]
@@ -328,8 +332,11 @@ def test_vault_reader_reads_typed_values_as_text(bao: BaoServer, vault: Any) -> 
     loaded = load(vault, compile_ok(SPECS / "004-model-parameters.yaml"))
     token = loaded.tokens[vault_policy_name(loaded.compiled.spec, "trainer")]
     reader = vault_reader(bao.address, token, "secret")
-    assert [reader("ai/model-parameters", k) for k in ("learning_rate", "epochs", "activation_function")] \
-        == ["0.01", "100", "relu"]
+    assert [reader("ai/model-parameters", k) for k in ("learning_rate", "epochs", "activation_function")] == [
+        "0.01",
+        "100",
+        "relu",
+    ]
     ctx = ResolveContext(base_dir=SPECS, vault_reader=reader)
     assert resolve(SecretValue("vault", "ai/model-parameters#epochs"), ctx) == "100"
 

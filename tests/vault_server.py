@@ -93,7 +93,10 @@ def bao_fixture() -> Iterator[BaoServer]:
         # A private HOME: the dev server would otherwise write ~/.vault-token for the user.
         env = {"PATH": os.environ.get("PATH", ""), "HOME": home}
         command = [
-            binary, "server", "-dev", f"-dev-root-token-id={ROOT_TOKEN}",
+            binary,
+            "server",
+            "-dev",
+            f"-dev-root-token-id={ROOT_TOKEN}",
             f"-dev-listen-address={address.removeprefix('http://')}",
         ]
         with log.open("wb") as out:

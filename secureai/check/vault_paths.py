@@ -46,13 +46,24 @@ def check_vault_paths(spec: Spec) -> list[Diagnostic]:
 def _mounts(vault: VaultSettings) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     if vault.kv_mount in RESERVED_SECRET_MOUNTS:
-        out.append(error("SA304", f"Vault reserves the mount path '{vault.kv_mount}/'; the KV v2 "
-                         "secrets engine cannot be mounted there", ("vault", "kvMount"),
-                         hint="use the default 'secret', or another name"))
+        out.append(
+            error(
+                "SA304",
+                f"Vault reserves the mount path '{vault.kv_mount}/'; the KV v2 "
+                "secrets engine cannot be mounted there",
+                ("vault", "kvMount"),
+                hint="use the default 'secret', or another name",
+            )
+        )
     if vault.kubernetes_auth_mount in RESERVED_AUTH_MOUNTS:
-        out.append(error("SA304", f"Vault reserves the auth mount 'auth/{vault.kubernetes_auth_mount}/' "
-                         "for its token method", ("vault", "kubernetesAuthMount"),
-                         hint="use the default 'kubernetes', or another name"))
+        out.append(
+            error(
+                "SA304",
+                f"Vault reserves the auth mount 'auth/{vault.kubernetes_auth_mount}/' for its token method",
+                ("vault", "kubernetesAuthMount"),
+                hint="use the default 'kubernetes', or another name",
+            )
+        )
     return out
 
 
@@ -60,13 +71,25 @@ def _ttls(vault: VaultSettings) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     for field, value in (("tokenTtl", vault.token_ttl), ("tokenMaxTtl", vault.token_max_ttl)):
         if duration_seconds(value) == 0:
-            out.append(error("SA305", f"vault.{field} '{value}' is zero, which Vault reads as 'use the "
-                             "system default' (32 days)", ("vault", field),
-                             hint="give a real duration such as 15m"))
+            out.append(
+                error(
+                    "SA305",
+                    f"vault.{field} '{value}' is zero, which Vault reads as 'use the "
+                    "system default' (32 days)",
+                    ("vault", field),
+                    hint="give a real duration such as 15m",
+                )
+            )
     ttl, max_ttl = duration_seconds(vault.token_ttl), duration_seconds(vault.token_max_ttl)
     if max_ttl and ttl > max_ttl:
-        out.append(error("SA305", f"vault.tokenTtl '{vault.token_ttl}' is longer than vault.tokenMaxTtl "
-                         f"'{vault.token_max_ttl}'; Vault would cap it silently", ("vault", "tokenTtl")))
+        out.append(
+            error(
+                "SA305",
+                f"vault.tokenTtl '{vault.token_ttl}' is longer than vault.tokenMaxTtl "
+                f"'{vault.token_max_ttl}'; Vault would cap it silently",
+                ("vault", "tokenTtl"),
+            )
+        )
     return out
 
 
@@ -76,13 +99,15 @@ def _token_volumes(spec: Spec) -> list[Diagnostic]:
         profile: SecurityProfile | None = spec.security_profiles.get(w.security_profile or "")
         if w.vault is None or profile is None or "projected" in profile.volumes:
             continue
-        out.append(error(
-            "SA306",
-            f"workload '{name}' reads Vault, which needs a projected service-account token volume, "
-            f"but its security profile '{w.security_profile}' does not allow 'projected' volumes",
-            ("workloads", name, "vault"),
-            hint=f"add 'projected' to securityProfiles.{w.security_profile}.volumes",
-        ))
+        out.append(
+            error(
+                "SA306",
+                f"workload '{name}' reads Vault, which needs a projected service-account token volume, "
+                f"but its security profile '{w.security_profile}' does not allow 'projected' volumes",
+                ("workloads", name, "vault"),
+                hint=f"add 'projected' to securityProfiles.{w.security_profile}.volumes",
+            )
+        )
     return out
 
 
@@ -99,14 +124,16 @@ def _shared_accounts(spec: Spec) -> list[Diagnostic]:
         for other in names[1:]:
             if _grants(spec, other) == _grants(spec, first):
                 continue
-            out.append(warning(
-                "SA307",
-                f"workloads '{first}' and '{other}' both run as service account '{account}' in "
-                f"namespace '{namespace}' but read different Vault paths; each can log in with the "
-                "other's role and read its paths too",
-                ("workloads", other, "serviceAccount"),
-                hint="give each workload its own service account, or the same 'vault.read'",
-            ))
+            out.append(
+                warning(
+                    "SA307",
+                    f"workloads '{first}' and '{other}' both run as service account '{account}' in "
+                    f"namespace '{namespace}' but read different Vault paths; each can log in with the "
+                    "other's role and read its paths too",
+                    ("workloads", other, "serviceAccount"),
+                    hint="give each workload its own service account, or the same 'vault.read'",
+                )
+            )
     return out
 
 
@@ -120,12 +147,14 @@ def _forbidden_globs(spec: Spec) -> list[Diagnostic]:
     for name, w in spec.workloads.items():
         for index, grant in enumerate(w.vault.read if w.vault else ()):
             if "+*" in grant:
-                out.append(error(
-                    "SA308",
-                    f"workload '{name}' reads Vault paths '{grant}': Vault rejects '+*' in a policy",
-                    ("workloads", name, "vault", "read", index),
-                    hint="'+' stands for one whole segment; use 'a/+/b' or a trailing 'a/b*'",
-                ))
+                out.append(
+                    error(
+                        "SA308",
+                        f"workload '{name}' reads Vault paths '{grant}': Vault rejects '+*' in a policy",
+                        ("workloads", name, "vault", "read", index),
+                        hint="'+' stands for one whole segment; use 'a/+/b' or a trailing 'a/b*'",
+                    )
+                )
     return out
 
 
@@ -138,19 +167,23 @@ def _vault_references(spec: Spec) -> list[Diagnostic]:
         where: SpecPath = (*path, "fromVault")
         declared = spec.vault_secrets.get(ref.path)
         if declared is None:
-            out.append(warning(
-                "SA310",
-                f"{'.'.join(map(str, path))} comes from Vault path '{ref.path}', which this spec does "
-                f"not declare in vaultSecrets{did_you_mean(ref.path, spec.vault_secrets)}",
-                (*where, "path"),
-                hint="fine if the secret is written outside this spec; otherwise fix the path",
-            ))
+            out.append(
+                warning(
+                    "SA310",
+                    f"{'.'.join(map(str, path))} comes from Vault path '{ref.path}', which this spec does "
+                    f"not declare in vaultSecrets{did_you_mean(ref.path, spec.vault_secrets)}",
+                    (*where, "path"),
+                    hint="fine if the secret is written outside this spec; otherwise fix the path",
+                )
+            )
         elif ref.key not in declared.data:
             keys = quoted_list(sorted(declared.data))
-            out.append(error(
-                "SA309",
-                f"{'.'.join(map(str, path))} comes from key '{ref.key}' of Vault path '{ref.path}', "
-                f"which has no such key{did_you_mean(ref.key, declared.data)}; it has {keys}",
-                (*where, "key"),
-            ))
+            out.append(
+                error(
+                    "SA309",
+                    f"{'.'.join(map(str, path))} comes from key '{ref.key}' of Vault path '{ref.path}', "
+                    f"which has no such key{did_you_mean(ref.key, declared.data)}; it has {keys}",
+                    (*where, "key"),
+                )
+            )
     return out

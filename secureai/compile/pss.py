@@ -59,9 +59,7 @@ SAFE_SYSCTLS = frozenset(
         "net.ipv4.tcp_keepalive_probes",
     }
 )
-SELINUX_TYPES = frozenset(
-    {"", "container_t", "container_init_t", "container_kvm_t", "container_engine_t"}
-)
+SELINUX_TYPES = frozenset({"", "container_t", "container_init_t", "container_kvm_t", "container_engine_t"})
 APPARMOR_PREFIX = "container.apparmor.security.beta.kubernetes.io/"
 
 
@@ -115,9 +113,7 @@ def _privileged(pod: Pod) -> Iterator[Finding]:
 def _host_namespaces(pod: Pod) -> Iterator[Finding]:
     bad = [key for key in ("hostNetwork", "hostPID", "hostIPC") if pod.spec.get(key) is True]
     if bad:
-        yield Finding(
-            "SA202", f"sharing host namespaces is not allowed ({', '.join(bad)})", "profile"
-        )
+        yield Finding("SA202", f"sharing host namespaces is not allowed ({', '.join(bad)})", "profile")
 
 
 def _host_process(pod: Pod) -> Iterator[Finding]:
@@ -144,9 +140,7 @@ def _capabilities(allowed: frozenset[str]) -> Rule:
     def rule(pod: Pod) -> Iterator[Finding]:
         extra = sorted({cap for c in pod.containers for cap in _added(c)} - allowed)
         if extra:
-            yield Finding(
-                "SA204", f"adding capabilities {', '.join(extra)} is not allowed", "profile"
-            )
+            yield Finding("SA204", f"adding capabilities {', '.join(extra)} is not allowed", "profile")
 
     return rule
 
@@ -177,9 +171,7 @@ def _app_armor(pod: Pod) -> Iterator[Finding]:
 def _se_linux(pod: Pod) -> Iterator[Finding]:
     def bad(ctx: Mapping[str, Any]) -> bool:
         options = ctx.get("seLinuxOptions", {})
-        return (
-            options.get("type", "") not in SELINUX_TYPES or "user" in options or "role" in options
-        )
+        return options.get("type", "") not in SELINUX_TYPES or "user" in options or "role" in options
 
     if bad(pod.context) or any(bad(_sc(c)) for c in pod.containers):
         yield Finding("SA213", "custom SELinux users, roles or types are not allowed", "workload")
@@ -202,9 +194,7 @@ def _unconfined(pod: Pod) -> Iterator[Finding]:
 
 def _sysctls(pod: Pod) -> Iterator[Finding]:
     unsafe = sorted(
-        s.get("name", "")
-        for s in pod.context.get("sysctls", [])
-        if s.get("name") not in SAFE_SYSCTLS
+        s.get("name", "") for s in pod.context.get("sysctls", []) if s.get("name") not in SAFE_SYSCTLS
     )
     if unsafe:
         yield Finding("SA215", f"sysctls {', '.join(unsafe)} are not allowed", "workload")
@@ -216,13 +206,10 @@ def _sysctls(pod: Pod) -> Iterator[Finding]:
 def _volume_types(pod: Pod) -> Iterator[Finding]:
     for volume in pod.spec.get("volumes", []):
         kinds = [k for k in volume if k != "name"]
-        if (
-            kinds and kinds[0] not in RESTRICTED_VOLUMES and kinds[0] != "hostPath"
-        ):  # hostPath: SA203
+        if kinds and kinds[0] not in RESTRICTED_VOLUMES and kinds[0] != "hostPath":  # hostPath: SA203
             yield Finding(
                 "SA209",
-                f"volume '{volume['name']}' has type {kinds[0]}; allowed are "
-                f"{', '.join(RESTRICTED_VOLUMES)}",
+                f"volume '{volume['name']}' has type {kinds[0]}; allowed are {', '.join(RESTRICTED_VOLUMES)}",
                 f"volumes/{volume['name']}",
             )
 
@@ -242,8 +229,7 @@ def _non_root(pod: Pod) -> Iterator[Finding]:
     bad = [
         c
         for c in pod.containers
-        if _sc(c).get("runAsNonRoot") is False
-        or (not pod_level and _sc(c).get("runAsNonRoot") is not True)
+        if _sc(c).get("runAsNonRoot") is False or (not pod_level and _sc(c).get("runAsNonRoot") is not True)
     ]
     if bad:
         yield Finding(
@@ -335,11 +321,7 @@ def pod_of(resource: Resource) -> Pod | None:
         template = props["spec"]["jobTemplate"]["spec"]["template"]
     else:
         template = props["spec"]["template"]
-    name = (
-        str(resource.source[1])
-        if resource.source[:1] == ("workloads",)
-        else props["metadata"]["name"]
-    )
+    name = str(resource.source[1]) if resource.source[:1] == ("workloads",) else props["metadata"]["name"]
     annotations = template.get("metadata", {}).get("annotations", {})
     return Pod(name, template["spec"], annotations)
 

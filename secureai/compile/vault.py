@@ -29,9 +29,7 @@ _SECONDS = {"s": 1, "m": 60, "h": 3600}
 
 def compile_vault(spec: Spec) -> Result[list[Resource]]:
     settings = spec.vault or VaultSettings()
-    resources = [
-        _kv_secret(settings.kv_mount, path, secret) for path, secret in spec.vault_secrets.items()
-    ]
+    resources = [_kv_secret(settings.kv_mount, path, secret) for path, secret in spec.vault_secrets.items()]
     for name, workload in spec.workloads.items():
         if workload.vault is not None:
             resources.extend(_reader(spec, settings, name, workload.vault.read))
@@ -87,8 +85,11 @@ def _secret_value(path: str, key: str, source: ValueSource, spec_path: SpecPath)
     if source.generate is not None:
         # Keyed by where it lands, so a stored generated value survives spec reordering.
         return SecretValue(
-            "generate", f"vault/{path}/{key}", spec_path,
-            length=source.generate.length, charset=source.generate.charset,
+            "generate",
+            f"vault/{path}/{key}",
+            spec_path,
+            length=source.generate.length,
+            charset=source.generate.charset,
         )
     if source.from_vault is not None:
         return SecretValue("vault", f"{source.from_vault.path}#{source.from_vault.key}", spec_path)
@@ -119,9 +120,7 @@ def _reader(spec: Spec, settings: VaultSettings, name: str, grants: list[str]) -
     return [policy, role]
 
 
-def _role_properties(
-    spec: Spec, settings: VaultSettings, name: str, policy_name: str
-) -> dict[str, Any]:
+def _role_properties(spec: Spec, settings: VaultSettings, name: str, policy_name: str) -> dict[str, Any]:
     return {
         "backend": settings.kubernetes_auth_mount,
         "role_name": vault_role_name(spec, name),

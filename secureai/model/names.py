@@ -6,7 +6,6 @@ not a regex) and publishes the equivalent pattern in the JSON Schema for editors
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Callable
 from typing import Annotated, Any
@@ -142,6 +141,8 @@ KubeVersion = Annotated[
 
 
 def _cidr(value: str) -> str:
+    import ipaddress  # only specs with CIDRs pay for it
+
     try:
         return str(ipaddress.ip_network(value, strict=True))
     except ValueError as exc:

@@ -99,6 +99,9 @@ class Model(BaseModel):
         validate_by_alias=True,
         serialize_by_alias=True,
         frozen=True,
+        # Build validators once, for Spec, on first use: building every sub-model on its own
+        # at import costs `secureai validate` ~20 ms of its 0.2 s budget.
+        defer_build=True,
     )
 
 
