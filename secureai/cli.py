@@ -250,11 +250,7 @@ def apply(
     """Preview, confirm, deploy. Without a terminal, --yes is required."""
     from secureai.deploy import apply as run_apply
 
-    options = _deploy_options(env, backend, secrets_provider, work_dir)
-    echo = None if as_json else typer.echo
-    _run_deploy(
-        lambda: run_apply(spec, options, yes=yes, is_tty=_is_tty(), confirm=_confirm, echo=echo), as_json
-    )
+    _change(run_apply, spec, yes, _deploy_options(env, backend, secrets_provider, work_dir), as_json)
 
 
 @app.command()
@@ -271,11 +267,13 @@ def destroy(
     """Preview the deletion, confirm, delete everything the spec's stack holds."""
     from secureai.deploy import destroy as run_destroy
 
-    options = _deploy_options(env, backend, secrets_provider, work_dir)
+    _change(run_destroy, spec, yes, _deploy_options(env, backend, secrets_provider, work_dir), as_json)
+
+
+def _change(run: Callable[..., Any], spec: Path, yes: bool, options: Any, as_json: bool) -> NoReturn:
+    """apply and destroy: the same confirmation rules and output, another engine operation."""
     echo = None if as_json else typer.echo
-    _run_deploy(
-        lambda: run_destroy(spec, options, yes=yes, is_tty=_is_tty(), confirm=_confirm, echo=echo), as_json
-    )
+    _run_deploy(lambda: run(spec, options, yes=yes, is_tty=_is_tty(), confirm=_confirm, echo=echo), as_json)
 
 
 def main() -> None:
