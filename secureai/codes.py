@@ -38,6 +38,7 @@ CODES: dict[str, str] = {
     # target
     "SA141": "target has no admission policy mechanism for profile rules",
     "SA142": "ValidatingAdmissionPolicy is beta on the target",
+    "SA143": "namespace Pod Security level not enforceable on the target",
     # network
     "SA150": "network selector matches no workload",
     "SA151": "API server peer without kubernetes.apiServer",

@@ -154,6 +154,11 @@ CASES = [
         "spec.yaml:4:12: warning[SA142]: Kubernetes 1.29 serves ValidatingAdmissionPolicy as v1beta1 only when the cluster enables it",
     ),
     (
+        "SA143",
+        BASE.replace('"1.30"', '"1.22"').replace("  ml: {}", "  ml: { podSecurity: baseline }"),
+        "spec.yaml:6:22: warning[SA143]: namespace 'ml' asks for the baseline Pod Security Standard, but Kubernetes 1.22 has no Pod Security Admission to enforce its labels",
+    ),
+    (
         "SA150",
         FULL
         + "network:\n  r:\n    namespace: ml\n    from: [{ pods: { role: ai } }]\n    to: [{ cidr: 10.0.0.0/8 }]\n",

@@ -7,9 +7,31 @@ from secureai.model.spec import Spec
 
 PSP_REMOVED = 25  # PodSecurityPolicy is gone from 1.25
 VAP_BETA, VAP_GA = 28, 30  # ValidatingAdmissionPolicy: v1beta1 in 1.28-1.29, v1 from 1.30
+PSA_ENABLED = 23  # Pod Security Admission: beta and on by default from 1.23
 
 
 def check_target(spec: Spec) -> list[Diagnostic]:
+    return [*_pod_security_admission(spec), *_profile_enforcement(spec)]
+
+
+def _pod_security_admission(spec: Spec) -> list[Diagnostic]:
+    if spec.minor >= PSA_ENABLED:
+        return []
+    return [
+        warning(
+            "SA143",
+            f"namespace '{name}' asks for the {ns.pod_security} Pod Security Standard, but Kubernetes "
+            f"{spec.kubernetes.version} has no Pod Security Admission to enforce its labels",
+            ("namespaces", name, "podSecurity"),
+            hint="the generated PodSecurityPolicies still enforce the security profiles; "
+            "target 1.23 or later for namespace levels",
+        )
+        for name, ns in spec.namespaces.items()
+        if ns.pod_security != "privileged"
+    ]
+
+
+def _profile_enforcement(spec: Spec) -> list[Diagnostic]:
     minor = spec.minor
     if not spec.security_profiles:
         return []

@@ -99,7 +99,9 @@ def _message(err: Any, path: SpecPath) -> tuple[str, str | None]:
         field = str(err["loc"][-1])
         return f"{where}: missing required field '{field}'", None
     if kind == "literal_error":
-        choices = re.findall(r"'([^']*)'", err.get("ctx", {}).get("expected", ""))
+        # pydantic writes the choices as `'a', 'b' or 'c'` (numbers unquoted).
+        expected = err.get("ctx", {}).get("expected", "")
+        choices = [c.strip("'") for c in re.split(r", | or ", expected) if c]
         got = "" if secret else f"'{err['input']}' "
         suggestion = did_you_mean(str(err["input"]), choices) if not secret else ""
         shown = ", ".join(f"'{c}'" for c in choices)

@@ -1,0 +1,133 @@
+"""`secureai render` end to end through the CLI: files, stdout, secrets, refusals, exit codes."""
+
+from __future__ import annotations
+
+import shutil
+import stat
+from pathlib import Path
+
+import pytest
+import yaml
+from specutil import BASE, WORKLOAD, write_spec
+from typer.testing import CliRunner
+
+from secureai.cli import app
+
+ROOT = Path(__file__).resolve().parents[1]
+SECRET = "s3cr3t-db-pa55word"
+SPEC = (
+    BASE
+    + WORKLOAD
+    + "    env:\n      DB_PASSWORD: { secret: db, key: password }\n"
+    + "secrets:\n  db:\n    namespace: ml\n    data:\n"
+    + "      password: { fromEnv: DB_PASSWORD }\n      token: { generate: { length: 40 } }\n"
+)
+runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def db_password(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DB_PASSWORD", SECRET)
+
+
+def everything_under(path: Path) -> str:
+    return "\n".join(p.read_text(encoding="utf-8") for p in sorted(path.rglob("*")) if p.is_file())
+
+
+def secret_manifest(out: Path) -> dict:
+    (path,) = out.glob("kubernetes/*-secret-ml-db.yaml")
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def test_render_writes_tree_with_placeholders(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["render", str(write_spec(tmp_path, SPEC)), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert f"wrote {len(list(out.rglob('*.yaml')))} files to {out}" in result.output
+    assert SECRET not in everything_under(out) + result.output
+    assert secret_manifest(out)["stringData"]["password"] == "<secret:env:DB_PASSWORD>"
+    assert (out / ".secureai-render").is_file()
+
+
+def test_render_to_stdout_streams_every_document(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["render", str(write_spec(tmp_path, SPEC)), "-o", "-"])
+    assert result.exit_code == 0, result.output
+    docs = [d for d in yaml.safe_load_all(result.stdout) if d]
+    kinds = [d["kind"] for d in docs]
+    assert kinds[0] == "Namespace" and "Deployment" in kinds and "Secret" in kinds
+    assert SECRET not in result.output
+
+
+def test_include_secret_values_reveals_and_protects_files(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    spec = write_spec(tmp_path, SPEC)
+    result = runner.invoke(app, ["render", str(spec), "-o", str(out), "--include-secret-values"])
+    assert result.exit_code == 0, result.output
+    data = secret_manifest(out)["stringData"]
+    assert data["password"] == SECRET
+    assert len(data["token"]) == 40 and not data["token"].startswith("<secret")
+    assert SECRET not in result.output
+    for path in out.rglob("*"):
+        mode = stat.S_IMODE(path.stat().st_mode)
+        assert mode == (0o700 if path.is_dir() else 0o600), (path, oct(mode))
+
+
+def test_missing_env_value_with_reveal_is_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("DB_PASSWORD")
+    out = tmp_path / "out"
+    result = runner.invoke(
+        app, ["render", str(write_spec(tmp_path, SPEC)), "-o", str(out), "--include-secret-values"]
+    )
+    assert result.exit_code == 2
+    assert "error: environment variable DB_PASSWORD is not set" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_spec_with_errors_writes_nothing(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = runner.invoke(
+        app, ["render", str(write_spec(tmp_path, SPEC.replace("image:", "imagee:"))), "-o", str(out)]
+    )
+    assert result.exit_code == 1
+    assert "error[SA101]" in result.output and "render stopped: the spec has errors" in result.output
+    assert not out.exists()
+
+
+def test_refuses_a_foreign_directory_unless_forced(tmp_path: Path) -> None:
+    out = tmp_path / "home"
+    out.mkdir()
+    (out / "precious.txt").write_text("keep me", encoding="utf-8")
+    spec = str(write_spec(tmp_path, SPEC))
+    refused = runner.invoke(app, ["render", spec, "-o", str(out)])
+    assert refused.exit_code == 2 and "error:" in refused.output
+    assert sorted(p.name for p in out.iterdir()) == ["precious.txt"]
+    forced = runner.invoke(app, ["render", spec, "-o", str(out), "--force"])
+    assert forced.exit_code == 0
+    assert (out / "precious.txt").read_text(encoding="utf-8") == "keep me"
+
+
+def test_rerender_removes_what_the_spec_no_longer_has(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    spec = write_spec(tmp_path, SPEC)
+    assert runner.invoke(app, ["render", str(spec), "-o", str(out)]).exit_code == 0
+    assert list(out.glob("kubernetes/*-secret-ml-db.yaml"))
+    smaller = SPEC.split("    env:\n")[0]
+    write_spec(tmp_path, smaller)
+    assert runner.invoke(app, ["render", str(spec), "-o", str(out)]).exit_code == 0
+    assert not list(out.glob("kubernetes/*-secret-ml-db.yaml"))
+
+
+def test_example_renders_what_the_golden_holds(tmp_path: Path) -> None:
+    spec_dir = tmp_path / "specs"
+    shutil.copytree(ROOT / "specs", spec_dir)
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["render", str(spec_dir / "ai-platform.yaml"), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    golden = ROOT / "tests" / "golden" / "ai-platform"
+    rendered = sorted(
+        p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file() and p.name != ".secureai-render"
+    )
+    expected = sorted(p.relative_to(golden).as_posix() for p in golden.rglob("*") if p.is_file())
+    assert rendered == expected
