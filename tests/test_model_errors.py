@@ -71,6 +71,11 @@ CASES = [
         "spec.yaml:12:33: error[SA100]: workloads.trainer.resources.limits.cpu: 'lots' is not a valid Kubernetes quantity such as 500m, 2, 512Mi or 4Gi",
     ),
     (
+        "list as a Vault value",
+        BASE + "vault: {}\nvaultSecrets:\n  a/b:\n    data: { x: [1, 2] }\n",
+        "spec.yaml:10:16: error[SA100]: vaultSecrets.a/b.data.x: a Vault value is a string, number or boolean, or a mapping with one of fromEnv, fromFile, generate, fromVault, literal; got a list",
+    ),
+    (
         "wrong spec version",
         BASE.replace("version: 1\n", "version: 2\n"),
         "spec.yaml:1:10: error[SA100]: version: '2' is not one of '1'",
@@ -85,3 +90,4 @@ def test_bad_value(tmp_path: Path, case: str, text: str, expected: str | None) -
         assert not [m for m in found if "error" in m], found
     else:
         assert expected in found, found
+        assert len([m for m in found if m.startswith(expected.split(": ")[0] + ":")]) == 1, "one message per problem"

@@ -23,9 +23,8 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    PlainValidator,
     StrictBool,
-    StrictFloat,
-    StrictInt,
     StrictStr,
     Tag,
     WithJsonSchema,
@@ -176,14 +175,26 @@ def _source_or_scalar(value: Any) -> str:
     return "source" if isinstance(value, dict | ValueSource) else "scalar"
 
 
-def _plain_scalar(value: Any) -> Any:
-    # Loader numbers carry their source text; Vault data wants the number itself.
-    if isinstance(value, bool) or not isinstance(value, int | float):
+def _plain_scalar(value: Any) -> bool | int | float | str:
+    """A Vault data value: one scalar, its type kept (loader numbers lose their source text)."""
+    if isinstance(value, bool | str):
         return value
-    return int(value) if isinstance(value, int) else float(value)
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    got = "nothing" if value is None else "a list" if isinstance(value, list) else type(value).__name__
+    raise ValueError(
+        f"a Vault value is a string, number or boolean, or a mapping with one of fromEnv, "
+        f"fromFile, generate, fromVault, literal; got {got}"
+    )
 
 
-Scalar = Annotated[StrictBool | StrictInt | StrictFloat | StrictStr, BeforeValidator(_plain_scalar)]
+Scalar = Annotated[
+    bool | int | float | str,
+    PlainValidator(_plain_scalar),
+    WithJsonSchema({"type": ["string", "number", "integer", "boolean"]}),
+]
 VaultValue = Annotated[
     Annotated[ValueSource, Tag("source")] | Annotated[Scalar, Tag("scalar")],
     Discriminator(_source_or_scalar),
