@@ -40,3 +40,11 @@ def test_examples_validate_against_the_schema() -> None:
         data = yaml.load(spec.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
         # YAML 1.1 would make `version: "1.30"` fine but `on` a bool; the examples avoid both traps.
         jsonschema.validate(data, schema)
+
+
+def test_readme_lists_every_diagnostic_code() -> None:
+    from secureai.codes import CODES
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    missing = [code for code, title in CODES.items() if f"| {code} | {title} |" not in readme]
+    assert not missing, f"README's code table is stale: {missing}"
