@@ -84,7 +84,10 @@ SpecArg = Annotated[Path, typer.Argument(help="The spec file.", show_default=Fal
 @guarded
 def validate(
     specs: Annotated[
-        list[Path], typer.Argument(help="Spec files to check.", show_default=False, metavar="SPEC...")
+        list[Path],
+        typer.Argument(
+            help="Spec files, or directories of them, to check.", show_default=False, metavar="SPEC..."
+        ),
     ],
     output_format: Annotated[
         OutputFormat, typer.Option("--format", "-f", help="Report format.")
@@ -96,7 +99,7 @@ def validate(
     from secureai.report import FORMATTERS
 
     outcome = validate_paths(specs)
-    typer.echo(FORMATTERS[output_format.value](outcome.diagnostics, len(specs)))
+    typer.echo(FORMATTERS[output_format.value](outcome.diagnostics, outcome.files))
     raise typer.Exit(outcome.exit_code(strict))
 
 

@@ -69,6 +69,7 @@ class Validation:
     """What `validate` found in a set of files."""
 
     diagnostics: list[Diagnostic]
+    files: int
 
     @property
     def unreadable(self) -> bool:
@@ -82,9 +83,21 @@ class Validation:
         return exitcodes.OK
 
 
+def spec_files(paths: list[Path]) -> list[Path]:
+    """Files as given; a directory stands for the `*.yaml` and `*.yml` files below it, sorted."""
+    out: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            out.extend(sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file()))
+        else:
+            out.append(path)
+    return out
+
+
 def validate_paths(paths: list[Path], environ: Mapping[str, str] | None = None) -> Validation:
     """All problems of all files in one run."""
+    files = spec_files(paths)
     found: list[Diagnostic] = []
-    for path in paths:
+    for path in files:
         found.extend(compile_path(path, environ).diagnostics)
-    return Validation(found)
+    return Validation(found, len(files))

@@ -70,10 +70,21 @@ def test_unreadable_file_exits_2(tmp_path: Path) -> None:
     assert "error[SA000]: cannot read the file" in result.output
 
 
-def test_directory_instead_of_file_exits_2(tmp_path: Path) -> None:
+def test_a_directory_means_its_spec_files(tmp_path: Path) -> None:
+    write_spec(tmp_path, GOOD, "a.yaml")
+    (tmp_path / "sub").mkdir()
+    write_spec(tmp_path / "sub", BAD, "b.yml")
+    (tmp_path / "notes.txt").write_text("not a spec", encoding="utf-8")
     result = run("validate", str(tmp_path))
-    assert result.exit_code == 2
-    assert "Traceback" not in result.output
+    assert result.exit_code == 1
+    assert "2 files checked: 2 error(s), 0 warning(s)" in result.output
+    assert f"{tmp_path}/sub/b.yml:10:5: error[SA101]" in result.output
+
+
+def test_the_bundled_examples_are_clean() -> None:
+    result = run("validate", str(Path(__file__).resolve().parents[1] / "specs"))
+    assert result.exit_code == 0, result.output
+    assert "6 files checked: 0 error(s)" in result.output
 
 
 def test_usage_error_exits_2() -> None:
