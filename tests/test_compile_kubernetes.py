@@ -256,6 +256,28 @@ def test_no_extra_tmp_when_spec_mounts_tmp_or_root_is_writable() -> None:
     assert "volumes" not in pod_spec(one(resources, "Deployment", "b"))
 
 
+def test_added_volumes_never_take_a_spec_volume_name() -> None:
+    # The API rejects two volumes of one name; a spec may use the names secureai adds.
+    spec = make_spec(
+        vault={"kv_mount": "secret"},
+        vault_secrets={"ai/p": {"data": {"k": "v"}}},
+        workloads={
+            "w": workload(
+                vault={"read": ["ai/p"]},
+                volumes={
+                    "secureai-tmp": {"mount_path": "/scratch", "empty_dir": {}, "read_only": False},
+                    "secureai-vault-token": {"mount_path": "/cfg", "config_map": "cfg"},
+                },
+            )
+        },
+    )
+    pod = pod_spec(one(compiled(spec), "Deployment", "w"))
+    names = [v["name"] for v in pod["volumes"]]
+    assert names == ["secureai-tmp", "secureai-vault-token", "secureai-vault-token-2", "secureai-tmp-2"]
+    mounts = {m["mountPath"]: m["name"] for m in pod["containers"][0]["volumeMounts"]}
+    assert mounts["/var/run/secrets/vault"] == "secureai-vault-token-2" and mounts["/tmp"] == "secureai-tmp-2"
+
+
 def test_vault_reader_gets_a_projected_token_not_the_api_token() -> None:
     spec = make_spec(
         vault={"audience": "vault-prod"},

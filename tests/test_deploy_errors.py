@@ -11,6 +11,7 @@ from pulumi.automation import CommandResult
 from pulumi.automation.errors import (
     CommandError,
     ConcurrentUpdateError,
+    InvalidVersionError,
     StackNotFoundError,
     create_command_error,
 )
@@ -113,6 +114,55 @@ def test_vault_auth_failed() -> None:
     err = to_deploy_error(engine("", stdout))
     assert err.kind == "vault-auth"
     assert "VAULT_TOKEN" in (err.hint or "")
+
+
+def test_vault_child_token_refused() -> None:
+    # The Vault provider's first call; a token without auth/token/create fails here.
+    stdout = (
+        "  pulumi:providers:vault (secureai-vault):\n"
+        "    error: failed to create limited child token: Error making API request.\n\n"
+        "URL: POST http://127.0.0.1:8200/v1/auth/token/create\n"
+        "Code: 403. Errors:\n\n* 1 error occurred:\n\t* permission denied\n"
+    )
+    err = to_deploy_error(engine("", stdout))
+    assert err.kind == "vault-auth"
+    assert "auth/token/create" in (err.hint or "")
+
+
+def test_vault_unreachable_is_not_blamed_on_the_cluster() -> None:
+    stdout = (
+        "  kubernetes:core/v1:Namespace (ai-data-pipeline):\n"
+        "  pulumi:providers:vault (secureai-vault):\n"
+        '    error: failed to lookup token, err=Get "http://127.0.0.1:8200/v1/auth/token/lookup-self": '
+        "dial tcp 127.0.0.1:8200: connect: connection refused\n"
+    )
+    err = to_deploy_error(engine("", stdout))
+    assert err.kind == "vault-unreachable"
+    assert "VAULT_ADDR" in (err.hint or "")
+    assert "Kubernetes" not in err.message
+
+
+def test_a_file_permission_error_is_not_a_vault_refusal() -> None:
+    # A stack with Vault resources has "vault" in every progress line; that is not enough.
+    stdout = (
+        "  vault:index/policy:Policy (ai-platform-trainer):\n"
+        "  kubernetes:core/v1:Namespace (ai-data-pipeline):\n"
+        "    error: open /home/u/.pulumi/plugins/lock: permission denied\n"
+    )
+    err = to_deploy_error(engine("", stdout))
+    assert err.kind == "engine"
+    assert "permission denied" in err.message
+
+
+def test_cli_too_old_for_inline_destroy() -> None:
+    exc = InvalidVersionError(
+        "The installed version of the CLI does not support this operation. Please upgrade to at "
+        "least version 3.181.0."
+    )
+    err = to_deploy_error(exc)
+    assert err.kind == "cli-version"
+    assert "3.181.0" in err.message
+    assert INSTALL_URL in (err.hint or "")
 
 
 def test_wrong_passphrase() -> None:

@@ -10,8 +10,10 @@ import json
 from pathlib import Path
 
 import pytest
+from pulumi.automation.events import EngineEvent
 
 from secureai.deploy.events import (
+    SIGNATURE_KEY,
     ChangeReport,
     EventCollector,
     Progress,
@@ -152,6 +154,66 @@ def test_failed_update_with_secrets() -> None:
     assert "quux13" not in text
 
 
+def test_lone_delete_replaced_is_a_delete_not_a_replace() -> None:
+    # test-r only has its old copy (left by an earlier replacement) deleted: Pulumi shows
+    # "-- deleted original", and nothing is replaced in this run.
+    report = report_for("dynamic-failed-replace-secrets.json")
+    (leftover,) = [c for c in report.changes if c.name == "test-r"]
+    assert (leftover.op, leftover.steps) == ("delete", ["delete-replaced"])
+    assert "replace" not in report.counts
+    assert render_text(report).splitlines()[-1] == "Resources: 1 deleted, 1 unchanged, 1 failed"
+    lines: list[str] = []
+    progress = Progress(lines.append)
+    for event in load_event_log(events_dir() / "dynamic-failed-replace-secrets.json"):
+        progress(event)
+    assert lines == [
+        "~ updating  pulumi-python:dynamic:Resource  test-x",
+        "-- deleting original  pulumi-python:dynamic:Resource  test-r",
+        "x failed  pulumi-python:dynamic:Resource  test-x",
+        "-- deleted original  pulumi-python:dynamic:Resource  test-r",
+    ]
+
+
+def test_maybe_corrupt_is_said() -> None:
+    text = render_text(report_for("dynamic-failed-replace-secrets.json"))
+    assert "may be in an unknown state" in text.splitlines()[-2]
+    assert "unknown state" not in render_text(report_for("engine-continue-on-error-update.json"))
+
+
+def test_replace_progress_names_each_step() -> None:
+    # The recorded replace is a preview; the same steps during an update, planning off.
+    events = load_event_log(events_dir() / "aws-webserver-replace.json")
+    for event in events:
+        for step in (event.resource_pre_event, event.res_outputs_event):
+            if step is not None:
+                step.planning = None
+    lines: list[str] = []
+    progress = Progress(lines.append)
+    for event in events:
+        progress(event)
+    instance = [ln for ln in lines if ln.endswith("aws:ec2/instance:Instance  web-server-www")]
+    assert instance[:3] == [
+        "++ creating replacement  aws:ec2/instance:Instance  web-server-www",
+        "++ created replacement  aws:ec2/instance:Instance  web-server-www",
+        "+- replacing  aws:ec2/instance:Instance  web-server-www",
+    ]
+    assert "-- deleted original  aws:ec2/instance:Instance  web-server-www" in instance
+
+
+def test_deep_compare_treats_a_secret_as_one_value() -> None:
+    secret = {SIGNATURE_KEY: "1b47061264138c4ac30d75fd1eb44270", "ciphertext": "[secret]"}
+
+    def update(old: dict[str, object], new: dict[str, object]) -> EngineEvent:
+        state = {"type": "pkgA:m:typA", "urn": "urn:pulumi:s::p::pkgA:m:typA::r"}
+        meta = {**state, "op": "update", "old": {**state, "inputs": old}, "new": {**state, "inputs": new}}
+        return EngineEvent.from_json({"resourcePreEvent": {"metadata": meta}})
+
+    changed = summarize([update({"a": "plain", "b": secret}, {"a": secret, "b": secret})])
+    assert changed.changes[0].paths == ["a"]
+    same = summarize([update({"a": secret}, {"a": dict(secret)})])
+    assert same.changes[0].paths == []
+
+
 def test_continue_on_error() -> None:
     report = report_for("engine-continue-on-error-update.json")
     assert len(report.failures) == 2
@@ -182,7 +244,7 @@ def test_policy_violations() -> None:
     assert report.result == "failed"
     text = render_text(report)
     assert text.count("policy mandatory: analyzerA/") == 5
-    assert "policy violations: 5 advisory, 5 mandatory" in text
+    assert text.splitlines()[-1] == "Resources: no changes, policy violations: 5 advisory, 5 mandatory"
 
 
 def test_policy_remediation_stream() -> None:

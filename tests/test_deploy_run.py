@@ -6,12 +6,15 @@ records every call, so the tests see exactly what would be asked of the Pulumi C
 
 from __future__ import annotations
 
+import inspect
+import signal
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import pulumi
 import pytest
+from pulumi import automation as auto
 from pulumi.automation import CommandResult, ConfigValue
 from pulumi.automation.errors import CommandError, ConcurrentUpdateError, create_command_error
 from pulumi.automation.events import EngineEvent
@@ -22,7 +25,7 @@ from secureai.compile.plan import Plan, Resource, SecretValue
 from secureai.deploy.errors import INSTALL_URL, DeployError
 from secureai.deploy.events import ChangeReport, load_event_log
 from secureai.deploy.run import apply, destroy, preview
-from secureai.deploy.stack import DeployOptions, StackRequest
+from secureai.deploy.stack import ENGINE_CALLS, DeployOptions, StackRequest
 from secureai.pulumi.component import generated_config_key
 
 EVENTS = Path(__file__).resolve().parents[2] / "shared" / "pulumi-events"
@@ -80,6 +83,7 @@ class FakeStack:
         up_events: Sequence[EngineEvent] = (),
         destroy_events: Sequence[EngineEvent] = (),
         fail: dict[str, BaseException] | None = None,
+        before: dict[str, Callable[[], None]] | None = None,
     ) -> None:
         self.name = ""
         self.calls: list[tuple[str, dict[str, Any]]] = []
@@ -92,9 +96,12 @@ class FakeStack:
             "destroy": destroy_events,
         }
         self._fail = fail or {}
+        self._before = before or {}
 
     def _run(self, op: str, kwargs: dict[str, Any]) -> None:
         self.calls.append((op, kwargs))
+        if op in self._before:
+            self._before[op]()
         if op in self._fail:
             raise self._fail[op]
         for event in self._events[op]:
@@ -206,6 +213,48 @@ def test_engine_calls_never_show_secrets(home: Path) -> None:
     assert [kw["show_secrets"] for op, kw in engine if op != "preview"] == [False, False, False]
 
 
+def test_every_engine_kwarg_is_accepted_by_the_real_sdk(home: Path) -> None:
+    """The fake accepts anything; the real `pulumi.automation.Stack` raises TypeError on an
+    unknown keyword. So what the fake was given must bind to the real signatures."""
+    stack = changing_stack()
+    factory = FakeFactory(stack)
+    opts = options(parallel=4, refresh=True)
+    preview(plan(), opts, workspace_factory=factory)
+    apply(plan(), opts, yes=True, is_tty=False, confirm=never, workspace_factory=factory)
+    destroy(plan(), opts, yes=True, is_tty=False, confirm=never, workspace_factory=factory)
+    called = {op for op, _ in stack.calls}
+    assert called >= {"preview", "up", "preview_destroy", "destroy", "set_config"}
+    for op, kwargs in stack.calls:
+        if op == "set_config":
+            inspect.signature(auto.Stack.set_config).bind(None, kwargs["key"], ConfigValue("v", secret=True))
+            continue
+        inspect.signature(getattr(auto.Stack, op)).bind(None, **kwargs)
+        assert set(kwargs) <= ENGINE_CALLS[op], op  # and the SDK check covers all of them
+    assert {k for op, kw in stack.calls if op != "set_config" for k in kw} >= {"parallel", "refresh"}
+    inspect.signature(auto.Stack.get_all_config).bind(None)
+
+
+def test_invalid_stack_name_is_refused_before_the_engine(home: Path) -> None:
+    factory = FakeFactory(FakeStack())
+    with pytest.raises(DeployError) as caught:
+        preview(plan(), options(env="prod us"), workspace_factory=factory)
+    assert caught.value.kind == "usage"
+    assert "prod us" in caught.value.message
+    assert factory.requests == []
+    preview(plan(), options(env="acme/ai-platform/prod.eu-1"), workspace_factory=factory)
+    assert factory.requests[0].stack == "acme/ai-platform/prod.eu-1"
+
+
+def test_relative_file_backend_is_made_absolute(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The CLI runs in the workspace directory: a relative path would resolve there instead.
+    monkeypatch.chdir(home)
+    factory = FakeFactory(FakeStack())
+    preview(plan(), options(backend="file://./state"), workspace_factory=factory)
+    preview(plan(), options(backend="file://~/elsewhere"), workspace_factory=factory)
+    assert [r.backend_url for r in factory.requests] == [f"file://{home}/state", f"file://{home}/elsewhere"]
+    assert factory.requests[0].env_vars["PULUMI_BACKEND_URL"] == f"file://{home}/state"
+
+
 # ---- passphrase --------------------------------------------------------------------------
 
 
@@ -240,6 +289,22 @@ def test_passphrase_file(home: Path, tmp_path: Path) -> None:
     secret_file.write_text("\n", encoding="utf-8")
     with pytest.raises(DeployError, match="is empty"):
         preview(plan(), opts, workspace_factory=factory)
+
+
+def test_relative_paths_reach_the_cli_absolute(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The CLI and its providers run in the workspace directory, not where the user stood.
+    monkeypatch.chdir(home)
+    (home / "pp").write_text(PASSPHRASE, encoding="utf-8")
+    factory = FakeFactory(FakeStack())
+    environ = {"PULUMI_CONFIG_PASSPHRASE_FILE": "pp", "DB_PASSWORD": DB_PASSWORD, "KUBECONFIG": "kc:/etc/k"}
+    preview(plan(), DeployOptions(environ=environ, work_dir="ws"), workspace_factory=factory)
+    (request,) = factory.requests
+    assert request.env_vars["PULUMI_CONFIG_PASSPHRASE_FILE"] == f"{home}/pp"
+    assert request.env_vars["KUBECONFIG"] == f"{home}/kc:/etc/k"
+    assert request.work_dir == home / "ws"
+    absolute = {**environ, "KUBECONFIG": "/etc/k"}
+    preview(plan(), DeployOptions(environ=absolute), workspace_factory=factory)
+    assert "KUBECONFIG" not in factory.requests[1].env_vars  # nothing to fix: the CLI inherits it
 
 
 def test_secrets_provider_needs_no_passphrase(home: Path) -> None:
@@ -493,6 +558,18 @@ def test_engine_errors_are_redacted(home: Path) -> None:
     assert caught.value.kind == "engine"
 
 
+def test_passphrase_from_a_file_is_redacted(home: Path, tmp_path: Path) -> None:
+    secret_file = tmp_path / "pp"
+    secret_file.write_text(PASSPHRASE + "\n", encoding="utf-8")
+    leak = create_command_error(CommandResult("", f"error: bad passphrase {PASSPHRASE}", 255))
+    opts = DeployOptions(
+        environ={"PULUMI_CONFIG_PASSPHRASE_FILE": str(secret_file), "DB_PASSWORD": DB_PASSWORD}
+    )
+    with pytest.raises(DeployError) as caught:
+        preview(plan(), opts, workspace_factory=FakeFactory(FakeStack(fail={"preview": leak})))
+    assert PASSPHRASE not in caught.value.text()
+
+
 def test_generated_values_are_redacted_too(home: Path) -> None:
     stack = FakeStack()
     factory = FakeFactory(stack)
@@ -504,13 +581,74 @@ def test_generated_values_are_redacted_too(home: Path) -> None:
     assert token not in caught.value.text()
 
 
-def test_ctrl_c_cancels_the_update(home: Path) -> None:
+def ctrl_c() -> None:
+    """What the terminal does on Ctrl-C, as far as this process sees it."""
+    signal.raise_signal(signal.SIGINT)
+
+
+def test_ctrl_c_is_left_to_the_engine_which_cancels_cleanly(home: Path) -> None:
+    # The CLI got the same SIGINT, finished what was in flight, saved state and exited with
+    # an error; no `pulumi cancel` may run (it would delete the lock of a running update).
+    canceled = create_command_error(CommandResult("", "error: update canceled", 255))
+    stack = FakeStack(preview_events=events(CHANGES), before={"up": ctrl_c}, fail={"up": canceled})
+    with pytest.raises(DeployError) as caught:
+        apply(plan(), options(), yes=True, is_tty=False, confirm=never, workspace_factory=FakeFactory(stack))
+    assert not stack.cancelled
+    assert caught.value.kind == "interrupted"
+    assert caught.value.exit_code == 130
+    assert "pulumi cancel" not in (caught.value.hint or "")
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handler restored
+
+
+def test_second_ctrl_c_stops_waiting_and_says_how_to_unlock(home: Path) -> None:
     stack = FakeStack(preview_events=events(CHANGES), fail={"up": KeyboardInterrupt()})
     with pytest.raises(DeployError) as caught:
         apply(plan(), options(), yes=True, is_tty=False, confirm=never, workspace_factory=FakeFactory(stack))
-    assert stack.cancelled
+    assert not stack.cancelled
     assert caught.value.kind == "interrupted"
     assert caught.value.exit_code == 130
+    assert "pulumi cancel --stack dev" in (caught.value.hint or "")
+
+
+def test_two_ctrl_c_during_the_engine_run_raise_at_the_second(home: Path) -> None:
+    def twice() -> None:
+        ctrl_c()
+        ctrl_c()
+
+    stack = FakeStack(preview_events=events(CHANGES), before={"up": twice})
+    with pytest.raises(DeployError) as caught:
+        apply(plan(), options(), yes=True, is_tty=False, confirm=never, workspace_factory=FakeFactory(stack))
+    assert caught.value.kind == "interrupted"
+    assert "pulumi cancel" in (caught.value.hint or "")
+
+
+def test_interrupted_preview_is_not_used_to_ask(home: Path) -> None:
+    stack = FakeStack(preview_events=events(CHANGES), before={"preview": ctrl_c})
+    with pytest.raises(DeployError) as caught:
+        apply(plan(), options(), yes=False, is_tty=True, confirm=never, workspace_factory=FakeFactory(stack))
+    assert caught.value.kind == "interrupted"
+    assert "up" not in stack.ops()
+
+
+def test_update_that_completes_after_ctrl_c_is_reported_as_it_ended(home: Path) -> None:
+    stack = FakeStack(preview_events=events(CHANGES), up_events=events(CREATED), before={"up": ctrl_c})
+    result = apply(
+        plan(), options(), yes=True, is_tty=False, confirm=never, workspace_factory=FakeFactory(stack)
+    )
+    assert result.status == "applied"
+    assert result.update is not None and result.update.counts == {"create": 6}
+
+
+def test_ctrl_c_at_the_prompt_is_a_no(home: Path) -> None:
+    import click
+
+    def abort(_: ChangeReport) -> bool:
+        raise click.exceptions.Abort()  # what typer.confirm raises on Ctrl-C or end of input
+
+    stack = changing_stack()
+    result = apply(plan(), options(), yes=False, is_tty=True, confirm=abort, workspace_factory=FakeFactory(stack))
+    assert result.status == "declined"
+    assert "up" not in stack.ops()
 
 
 def test_ctrl_c_during_preview_does_not_cancel(home: Path) -> None:

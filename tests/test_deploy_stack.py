@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ from pulumi import automation as auto
 from secureai.compile.plan import Plan, Resource
 from secureai.deploy.errors import INSTALL_URL, DeployError
 from secureai.deploy.run import preview
-from secureai.deploy.stack import DeployOptions, StackRequest, local_stack
+from secureai.deploy.stack import ENGINE_CALLS, DeployOptions, StackRequest, check_sdk, local_stack
 
 PASSPHRASE = "pass-phrase-for-tests"
 
@@ -37,7 +38,10 @@ def test_local_stack_passes_settings_to_the_automation_api(
 ) -> None:
     seen: dict[str, Any] = {}
 
+    real = inspect.signature(auto.create_or_select_stack)
+
     def fake_create_or_select_stack(stack_name: str, **kwargs: Any) -> str:
+        real.bind(stack_name, **kwargs)  # the real function would accept these arguments
         seen.update(kwargs, stack_name=stack_name)
         return "the-stack"
 
@@ -55,9 +59,64 @@ def test_local_stack_passes_settings_to_the_automation_api(
     assert opts.project_settings.backend.url == f"file://{state}"
     assert opts.env_vars == {"PULUMI_CONFIG_PASSPHRASE": PASSPHRASE, "PULUMI_BACKEND_URL": f"file://{state}"}
     assert opts.secrets_provider is None
+    assert opts.program is None  # the program goes as the argument, which the SDK puts in opts
+    # Pinned, or the SDK writes the caller's working directory into Pulumi.yaml on every run.
+    assert opts.project_settings.main == str(tmp_path / "ws")
     # Local state and the workspace (stack config lives there) are created, private.
     assert state.is_dir() and (tmp_path / "ws").is_dir()
     assert (state.stat().st_mode & 0o077) == 0
+
+
+def test_workspace_options_are_what_the_sdk_writes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The real helper up to the point where the CLI would be run: Pulumi.yaml as written."""
+    from pulumi.automation import _local_workspace
+
+    made: list[Any] = []
+
+    class NoCliWorkspace(_local_workspace.LocalWorkspace):
+        def __init__(self, **kwargs: Any) -> None:
+            kwargs["pulumi_command"] = object()  # never run: there is no CLI here
+            super().__init__(**kwargs)
+            made.append(self)
+
+    def no_cli_stack(name: str, workspace: Any) -> str:
+        return f"stack {name}"
+
+    monkeypatch.setattr(_local_workspace, "LocalWorkspace", NoCliWorkspace)
+    monkeypatch.setattr(_local_workspace.Stack, "create_or_select", staticmethod(no_cli_stack))
+    state = tmp_path / "state"
+    assert local_stack(request(tmp_path, f"file://{state}")) == "stack dev"
+    (workspace,) = made
+    assert workspace.program is program
+    assert workspace.secrets_provider is None
+    assert workspace.env_vars["PULUMI_CONFIG_PASSPHRASE"] == PASSPHRASE
+    written = (tmp_path / "ws" / "Pulumi.yaml").read_text(encoding="utf-8")
+    assert "name: ai-platform" in written and "runtime: python" in written
+    assert f"url: file://{state}" in written
+    assert f"main: {tmp_path / 'ws'}" in written
+
+
+def test_an_old_sdk_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    class OldStack:  # like SDKs before preview_destroy and refresh= existed
+        def preview(self, parallel: int | None = None, color: str | None = None, on_event: Any = None) -> None: ...
+        def up(self, parallel: int | None = None, color: str | None = None, on_event: Any = None,
+               show_secrets: bool = True) -> None: ...
+        def destroy(self, parallel: int | None = None, color: str | None = None, on_event: Any = None,
+                    show_secrets: bool = True) -> None: ...
+
+    monkeypatch.setattr(auto, "Stack", OldStack)
+    with pytest.raises(DeployError) as caught:
+        local_stack(request(tmp_path, f"file://{tmp_path / 'state'}"))
+    assert caught.value.kind == "sdk-version"
+    assert "Stack.preview_destroy()" in caught.value.message
+    assert "Stack.up(refresh=...)" in caught.value.message
+    assert not (tmp_path / "ws").exists()  # nothing started
+
+
+def test_the_installed_sdk_has_everything_run_uses() -> None:
+    check_sdk(auto.Stack)
+    for method, kwargs in ENGINE_CALLS.items():
+        inspect.signature(getattr(auto.Stack, method)).bind(None, **dict.fromkeys(kwargs))
 
 
 def test_without_the_cli_preview_says_how_to_install_it(

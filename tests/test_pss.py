@@ -277,3 +277,102 @@ def test_positions_point_at_the_cause(tmp_path: Path) -> None:
     path.write_text(text, encoding="utf-8")
     codes = [(d.code, d.position.line if d.position else None) for d in compile_path(path, {}).diagnostics]
     assert ("SA207", 18) in codes and ("SA203", 20) in codes
+
+
+# ------------------------------------------------------------------ as Pod Security Admission decides
+
+
+def _pod(context: dict[str, Any], *containers: dict[str, Any]) -> dict[str, Any]:
+    return {"securityContext": context, "containers": list(containers or (_container(),))}
+
+
+RUNTIME = {"type": "RuntimeDefault"}
+
+
+@pytest.mark.parametrize(
+    ("pod", "code"),
+    [
+        # An explicit Unconfined is rejected at either level, whatever the other level says.
+        (
+            _pod(
+                {"runAsNonRoot": True, "seccompProfile": {"type": "Unconfined"}},
+                _container(seccompProfile=RUNTIME),
+            ),
+            "SA208",
+        ),
+        (
+            _pod(
+                {"runAsNonRoot": True, "seccompProfile": RUNTIME},
+                _container(seccompProfile={"type": "Unconfined"}),
+            ),
+            "SA208",
+        ),
+        (
+            {
+                **_pod({"runAsNonRoot": True, "seccompProfile": RUNTIME}),
+                "initContainers": [_container(seccompProfile={"type": "Unconfined"})],
+            },
+            "SA208",
+        ),
+        # A pod-level runAsNonRoot: false is rejected even when every container says true.
+        (_pod({"runAsNonRoot": False, "seccompProfile": RUNTIME}, _container(runAsNonRoot=True)), "SA206"),
+        (_pod({"runAsNonRoot": True, "seccompProfile": RUNTIME}, _container(runAsNonRoot=False)), "SA206"),
+    ],
+)
+def test_explicit_bad_values_at_either_level_are_rejected(pod: dict[str, Any], code: str) -> None:
+    spec = spec_with("restricted")
+    assert [d.code for d in check_pod_security(spec, _plan_with_pod(pod))] == [code]
+
+
+@pytest.mark.parametrize(
+    "pod",
+    [
+        # Containers may carry what the pod leaves out, and override the pod with allowed values.
+        _pod({}, _container(runAsNonRoot=True, seccompProfile=RUNTIME)),
+        _pod(
+            {"runAsNonRoot": True, "seccompProfile": RUNTIME},
+            _container(seccompProfile={"type": "Localhost", "localhostProfile": "p.json"}),
+        ),
+        # Empty values mean "unset" to Pod Security Admission.
+        _pod({**HARDENED["securityContext"], "seLinuxOptions": {"user": "", "role": "", "type": ""}}),
+        {**HARDENED, "volumes": [{"name": "i", "image": {"reference": "ghcr.io/acme/model:1"}}]},
+    ],
+)
+def test_allowed_values_are_not_flagged(pod: dict[str, Any]) -> None:
+    assert check_pod_security(spec_with("restricted"), _plan_with_pod(pod)) == []
+
+
+def test_empty_app_armor_annotation_is_the_default() -> None:
+    plan = _plan_with_pod(HARDENED, {"container.apparmor.security.beta.kubernetes.io/w": ""})
+    assert check_pod_security(spec_with("restricted"), plan) == []
+
+
+def _at(version: str, level: str = "baseline") -> Spec:
+    spec = spec_with(level)
+    return spec.model_copy(update={"kubernetes": spec.kubernetes.model_copy(update={"version": version})})
+
+
+@pytest.mark.parametrize(
+    ("sysctl", "allowed_from"),
+    [
+        ("kernel.shm_rmid_forced", 19),
+        ("net.ipv4.ip_local_reserved_ports", 27),
+        ("net.ipv4.tcp_keepalive_time", 29),
+        ("net.ipv4.tcp_rmem", 32),
+        ("net.ipv4.tcp_wmem", 32),
+    ],
+)
+def test_safe_sysctls_follow_the_pinned_version(sysctl: str, allowed_from: int) -> None:
+    pod = {
+        **HARDENED,
+        "securityContext": {**HARDENED["securityContext"], "sysctls": [{"name": sysctl, "value": "1"}]},
+    }
+    for minor in (19, 26, 27, 28, 29, 31, 32, 37):
+        codes = [d.code for d in check_pod_security(_at(f"1.{minor}"), _plan_with_pod(pod))]
+        assert codes == ([] if minor >= allowed_from else ["SA215"]), minor
+
+
+def test_container_engine_selinux_type_from_1_31() -> None:
+    pod = {**HARDENED, "containers": [_container(seLinuxOptions={"type": "container_engine_t"})]}
+    assert [d.code for d in check_pod_security(_at("1.30"), _plan_with_pod(pod))] == ["SA213"]
+    assert check_pod_security(_at("1.31"), _plan_with_pod(pod)) == []

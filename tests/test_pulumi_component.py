@@ -451,7 +451,6 @@ def test_explicit_providers_are_used(monitor: RecordingMonitor) -> None:
     assert k8s_inputs["context"] == "kind-dev"
     vault_inputs = monitor.inputs(by_pkg["vault"])
     assert vault_inputs["address"] == "http://127.0.0.1:8200"
-    assert rpc.is_rpc_secret(vault_inputs["token"])
     # A provider reference is "<provider URN>::<id>"; ours, never a default provider.
     refs = {
         urn.split("::")[2].rsplit(":", 1)[1]: f"{urn}::{reg.id}"
@@ -463,6 +462,21 @@ def test_explicit_providers_are_used(monitor: RecordingMonitor) -> None:
         if request.custom and not request.type.startswith("pulumi:providers:"):
             assert request.provider == refs[request.type.split(":", 1)[0]], request.type
             assert "::default" not in request.provider
+
+
+def test_provider_inputs_hold_no_credentials_or_local_paths(monitor: RecordingMonitor) -> None:
+    """Provider inputs are kept in state and reused by destroy, which does not run the program:
+    a stored token would be stale by then (and make every preview show a provider change when
+    it rotates), a stored KUBECONFIG path would not exist on the next machine. The providers
+    read both from the environment of each run instead."""
+    environ = {**ENV, "KUBECONFIG": "/tmp/ci-1234/kubeconfig"}
+    spec_with(monitor, environ=environ)
+    by_pkg = {p.type.rsplit(":", 1)[1]: monitor.inputs(p) for p in monitor.by_type("pulumi:providers:")}
+    assert "token" not in by_pkg["vault"]
+    assert "kubeconfig" not in by_pkg["kubernetes"]
+    stored = json.dumps([unwrap(v) for inputs in by_pkg.values() for v in inputs.values()], default=str)
+    assert ENV["VAULT_TOKEN"] not in stored
+    assert "/tmp/ci-1234" not in stored
 
 
 def test_only_needed_providers(monitor: RecordingMonitor) -> None:

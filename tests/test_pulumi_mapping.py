@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+import inspect
+import shutil
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
+import yaml
 
+from secureai.compile.plan import Resource
 from secureai.pulumi.mapping import MappingError, camel_to_snake, kwargs_for, target_for
 
 TYPED = [
     ("kubernetes:core/v1:Namespace", "pulumi_kubernetes.core.v1", "Namespace"),
     ("kubernetes:core/v1:Secret", "pulumi_kubernetes.core.v1", "Secret"),
     ("kubernetes:core/v1:ServiceAccount", "pulumi_kubernetes.core.v1", "ServiceAccount"),
+    ("kubernetes:core/v1:Service", "pulumi_kubernetes.core.v1", "Service"),
+    ("kubernetes:core/v1:Pod", "pulumi_kubernetes.core.v1", "Pod"),
+    ("kubernetes:batch/v1:Job", "pulumi_kubernetes.batch.v1", "Job"),
+    ("kubernetes:rbac.authorization.k8s.io/v1:ClusterRole", "pulumi_kubernetes.rbac.v1", "ClusterRole"),
     ("kubernetes:apps/v1:Deployment", "pulumi_kubernetes.apps.v1", "Deployment"),
     ("kubernetes:apps/v1:StatefulSet", "pulumi_kubernetes.apps.v1", "StatefulSet"),
     ("kubernetes:batch/v1:CronJob", "pulumi_kubernetes.batch.v1", "CronJob"),
@@ -170,3 +179,67 @@ def test_imports_stay_lazy() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert done.stdout.strip() == "ok", done.stderr
+
+
+# ---- every type the compiler produces, against the real classes ------------------------------
+
+SPECS = Path(__file__).resolve().parents[1] / "specs"
+# Below 1.25 the compiler adds PodSecurityPolicy; 1.28-1.29 take the v1beta1 admission
+# policies, 1.30 and later v1: each version band produces other types.
+VERSIONS = ("1.24", "1.25", "1.28", "1.29", "1.30", "1.32")
+
+
+@pytest.fixture(scope="module")
+def compiled(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[str, Resource]]:
+    """(spec@version, resource) for every spec in specs/, retargeted to each version."""
+    from secureai.pipeline import compile_path
+
+    found = []
+    for version in VERSIONS:
+        work = tmp_path_factory.mktemp(f"k8s-{version}")
+        shutil.copytree(SPECS, work, dirs_exist_ok=True)
+        for spec in sorted(work.glob("*.yaml")):
+            data = yaml.safe_load(spec.read_text(encoding="utf-8"))
+            data["kubernetes"]["version"] = version
+            spec.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+            result = compile_path(spec, {"DB_PASSWORD": "x"})
+            assert result.value is not None, (spec.name, version, [d.text() for d in result.diagnostics])
+            found += [(f"{spec.name}@{version}", r) for r in result.value.plan.resources]
+    return found
+
+
+def test_the_retargeted_specs_cover_every_version_band(compiled: list[tuple[str, Resource]]) -> None:
+    types = {r.type for _, r in compiled}
+    assert "kubernetes:policy/v1beta1:PodSecurityPolicy" in types
+    assert "kubernetes:admissionregistration.k8s.io/v1beta1:ValidatingAdmissionPolicy" in types
+    assert "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding" in types
+    assert "kubernetes:projectcalico.org/v3:GlobalNetworkPolicy" in types
+    assert {t for t in types if t.startswith("vault:")} == {
+        "vault:index/policy:Policy",
+        "vault:kubernetes/authBackendRole:AuthBackendRole",
+        "vault:kv/secretV2:SecretV2",
+    }
+    assert types <= {t for t, _, _ in TYPED} | {"kubernetes:projectcalico.org/v3:GlobalNetworkPolicy"}
+
+
+def test_every_compiled_resource_binds_to_the_real_constructor(compiled: list[tuple[str, Resource]]) -> None:
+    """kwargs_for checks kwargs against a list it derives itself; this binds them to the real
+    constructor signature instead, so neither a typo nor a wrong derivation can hide."""
+    from pulumi_kubernetes.apiextensions import CustomResource
+
+    for where, resource in compiled:
+        target = target_for(resource.type)
+        kwargs = kwargs_for(target, resource.properties)
+        if target.cls is CustomResource:
+            bound = inspect.signature(CustomResource.__init__).bind(None, resource.name, **kwargs)
+            group_version, kind = resource.type.split(":", 1)[1].rsplit(":", 1)
+            assert (bound.arguments["api_version"], bound.arguments["kind"]) == (group_version, kind)
+            assert set(kwargs) <= {"api_version", "kind", "metadata", "spec"}, where
+            continue
+        assert target.cls.pulumi_type == resource.type, where
+        # The generated classes' __init__ is `(resource_name, *args, **kwargs)` and forwards to
+        # _internal_init, whose keyword parameters are the real inputs.
+        try:
+            inspect.signature(target.cls._internal_init).bind(None, resource.name, **kwargs)
+        except TypeError as exc:
+            raise AssertionError(f"{where}: {resource.key}: {exc}") from None

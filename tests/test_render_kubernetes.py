@@ -18,11 +18,11 @@ import pytest
 import yaml
 
 from secureai.compile.build import compile_spec
-from secureai.compile.plan import Plan, SecretValue
+from secureai.compile.plan import Plan, Resource, SecretValue
 from secureai.model.spec import Spec
 from secureai.pipeline import compile_path
 from secureai.render import MARKER, RenderError, render_files, write_tree
-from secureai.render.kubernetes import kubernetes_files, stream
+from secureai.render.kubernetes import kubernetes_files, quoting_dumper, stream, to_yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).resolve().parent / "golden"
@@ -196,11 +196,64 @@ def test_stream_is_every_manifest_in_file_order() -> None:
 
 
 def test_libyaml_output_equals_safe_dump() -> None:
+    pure = quoting_dumper(yaml.SafeDumper)
     for path in SPECS:
         _, plan = compiled(path)
         for text in kubernetes_files(plan).values():
             doc = yaml.safe_load(text)
             assert text == yaml.safe_dump(doc, sort_keys=True, default_flow_style=False)
+            assert text == yaml.dump(doc, Dumper=pure, sort_keys=True, default_flow_style=False)
+
+
+# What Go YAML (kubectl) and YAML 1.2 readers take for numbers or booleans, though PyYAML would
+# write them plain: each must stay a string on the way to the API server.
+GO_NUMBERS = ["1e-3", "1e3", "-1e-3", "1.5e3", "1E5", "08", "0o17", "y", "n", "Y", "N"]
+
+
+@pytest.mark.parametrize("text", GO_NUMBERS)
+def test_number_like_strings_are_quoted(text: str) -> None:
+    rendered = to_yaml({"value": text})
+    assert rendered == f"value: '{text}'\n"
+    assert yaml.safe_load(rendered) == {"value": text}
+
+
+def test_plain_strings_stay_plain() -> None:
+    for text in ("1Gi", "500m", "0 3 * * *", "v1.30", "10.0.0.1/32", "trainer", "ALL"):
+        assert to_yaml({"value": text}) == f"value: {text}\n"
+
+
+def test_number_like_args_env_and_labels_render_quoted(tmp_path: Path) -> None:
+    text = (
+        "version: 1\nproject: demo\nkubernetes: { version: '1.30' }\nnamespaces: { ml: {} }\n"
+        "workloads:\n  trainer:\n    namespace: ml\n    image: ghcr.io/acme/train:1.0.0\n"
+        "    runAsUser: 10001\n    args: ['--lr', '1e-3']\n    labels: { tier: '08' }\n"
+        "    env: { VERBOSE: { value: 'y' } }\n    resources: { limits: { cpu: '1', memory: 1Gi } }\n"
+    )
+    (tmp_path / "s.yaml").write_text(text, encoding="utf-8")
+    _, plan = compiled(tmp_path / "s.yaml")
+    rendered = kubernetes_files(plan)["kubernetes/070-deployment-ml-trainer.yaml"]
+    assert "- '1e-3'" in rendered and "tier: '08'" in rendered and "value: 'y'" in rendered
+
+
+def _account(namespace: str, name: str) -> Resource:
+    return Resource(
+        "kubernetes:core/v1:ServiceAccount",
+        f"{namespace}/{name}",
+        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": name, "namespace": namespace}},
+    )
+
+
+def test_file_names_never_collide() -> None:
+    # a/b-c and a-b/c share a stem; a/b-c-2 is the stem the second would naively be given.
+    accounts = [_account("a", "b-c"), _account("a-b", "c"), _account("a", "b-c-2")]
+    for order in (accounts, accounts[::-1]):
+        files = kubernetes_files(Plan("demo", "dev", "1.30", tuple(order)))
+        assert len(files) == 3
+        names = {
+            yaml.safe_load(t)["metadata"]["namespace"] + "/" + yaml.safe_load(t)["metadata"]["name"]
+            for t in files.values()
+        }
+        assert names == {"a/b-c", "a-b/c", "a/b-c-2"}
 
 
 def test_render_is_deterministic() -> None:
@@ -254,3 +307,22 @@ def test_private_files(tmp_path: Path) -> None:
     write_tree({"kubernetes/s.yaml": "s\n"}, out, private=True)
     assert (out / "kubernetes/s.yaml").stat().st_mode & 0o777 == 0o600
     assert (out / "kubernetes").stat().st_mode & 0o777 == 0o700
+
+
+def test_write_tree_never_writes_through_symlinks(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    write_tree({"kubernetes/a.yaml": "a\n"}, out)
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep")
+    (out / "kubernetes/a.yaml").unlink()
+    (out / "kubernetes/a.yaml").symlink_to(victim)
+    with pytest.raises(RenderError, match="symbolic link"):
+        write_tree({"kubernetes/a.yaml": "secret: x\n"}, out, private=True)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (out / "kubernetes/a.yaml").unlink()
+    (out / "kubernetes").rmdir()
+    (out / "kubernetes").symlink_to(elsewhere, target_is_directory=True)
+    with pytest.raises(RenderError, match="symbolic link"):
+        write_tree({"kubernetes/b.yaml": "b\n"}, out)
+    assert victim.read_text() == "keep" and list(elsewhere.iterdir()) == []

@@ -4,12 +4,19 @@ The rules are those of the Kubernetes Pod Security Standards (baseline, and rest
 of it), read off the compiled manifests, so what is checked is exactly what the cluster would
 see. A violation is an error: Pod Security Admission would reject the pods. Each rule has its
 own code, and the diagnostic points at the spec field that caused it.
+
+The rules follow Pod Security Admission's own checks (k8s.io/pod-security-admission/policy),
+including where they differ from a naive reading of the standard: a container setting
+overrides the pod's (seccomp, runAsNonRoot), an explicit bad value at either level is a
+violation even when the other level is fine, and init and ephemeral containers count. Lists
+that grew over time (safe sysctls, SELinux types) follow the target version, because the
+namespaces' Pod Security labels pin the standard to it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from secureai.compile.plan import Plan, Resource
@@ -41,26 +48,37 @@ RESTRICTED_VOLUMES = (
     "downwardAPI",
     "emptyDir",
     "ephemeral",
+    "image",  # OCI image volumes: admitted by restricted since Kubernetes 1.33 (all pinned versions)
     "persistentVolumeClaim",
     "projected",
     "secret",
 )
-SAFE_SYSCTLS = frozenset(
-    {
-        "kernel.shm_rmid_forced",
-        "net.ipv4.ip_local_port_range",
-        "net.ipv4.ip_unprivileged_port_start",
-        "net.ipv4.tcp_syncookies",
-        "net.ipv4.ping_group_range",
-        "net.ipv4.ip_local_reserved_ports",
-        "net.ipv4.tcp_keepalive_time",
-        "net.ipv4.tcp_fin_timeout",
-        "net.ipv4.tcp_keepalive_intvl",
-        "net.ipv4.tcp_keepalive_probes",
-    }
-)
-SELINUX_TYPES = frozenset({"", "container_t", "container_init_t", "container_kvm_t", "container_engine_t"})
+# Safe sysctls by the minor version that added them (check_sysctls.go).
+SAFE_SYSCTLS: Mapping[str, int] = {
+    "kernel.shm_rmid_forced": 0,
+    "net.ipv4.ip_local_port_range": 0,
+    "net.ipv4.ip_unprivileged_port_start": 0,
+    "net.ipv4.tcp_syncookies": 0,
+    "net.ipv4.ping_group_range": 0,
+    "net.ipv4.ip_local_reserved_ports": 27,
+    "net.ipv4.tcp_keepalive_time": 29,
+    "net.ipv4.tcp_fin_timeout": 29,
+    "net.ipv4.tcp_keepalive_intvl": 29,
+    "net.ipv4.tcp_keepalive_probes": 29,
+    "net.ipv4.tcp_rmem": 32,
+    "net.ipv4.tcp_wmem": 32,
+}
+# Allowed SELinux types by the minor version that added them (check_seLinuxOptions.go).
+SELINUX_TYPES: Mapping[str, int] = {
+    "": 0,
+    "container_t": 0,
+    "container_init_t": 0,
+    "container_kvm_t": 0,
+    "container_engine_t": 31,
+}
 APPARMOR_PREFIX = "container.apparmor.security.beta.kubernetes.io/"
+SECCOMP_ALLOWED = ("RuntimeDefault", "Localhost")
+LATEST = 10**6  # a pod checked without a target: the newest lists apply
 
 
 @dataclass(frozen=True)
@@ -70,6 +88,7 @@ class Pod:
     workload: str
     spec: Mapping[str, Any]
     annotations: Mapping[str, str]
+    minor: int = LATEST  # the target's minor version, which the namespace labels pin
 
     @property
     def containers(self) -> list[Mapping[str, Any]]:
@@ -154,7 +173,8 @@ def _host_ports(pod: Pod) -> Iterator[Finding]:
 
 def _app_armor(pod: Pod) -> Iterator[Finding]:
     def bad(value: Any) -> bool:
-        return value not in (None, "runtime/default") and not str(value).startswith("localhost/")
+        # An empty annotation means "the default profile", as an absent one does.
+        return value not in (None, "", "runtime/default") and not str(value).startswith("localhost/")
 
     def bad_field(ctx: Mapping[str, Any]) -> bool:
         return ctx.get("appArmorProfile", {}).get("type") not in (
@@ -169,9 +189,13 @@ def _app_armor(pod: Pod) -> Iterator[Finding]:
 
 
 def _se_linux(pod: Pod) -> Iterator[Finding]:
+    allowed = {t for t, since in SELINUX_TYPES.items() if pod.minor >= since}
+
     def bad(ctx: Mapping[str, Any]) -> bool:
         options = ctx.get("seLinuxOptions", {})
-        return options.get("type", "") not in SELINUX_TYPES or "user" in options or "role" in options
+        # An empty user or role is the same as none; only a set one is custom.
+        custom = bool(options.get("user")) or bool(options.get("role"))
+        return custom or options.get("type", "") not in allowed
 
     if bad(pod.context) or any(bad(_sc(c)) for c in pod.containers):
         yield Finding("SA213", "custom SELinux users, roles or types are not allowed", "workload")
@@ -193,9 +217,8 @@ def _unconfined(pod: Pod) -> Iterator[Finding]:
 
 
 def _sysctls(pod: Pod) -> Iterator[Finding]:
-    unsafe = sorted(
-        s.get("name", "") for s in pod.context.get("sysctls", []) if s.get("name") not in SAFE_SYSCTLS
-    )
+    safe = {name for name, since in SAFE_SYSCTLS.items() if pod.minor >= since}
+    unsafe = sorted(s.get("name", "") for s in pod.context.get("sysctls", []) if s.get("name") not in safe)
     if unsafe:
         yield Finding("SA215", f"sysctls {', '.join(unsafe)} are not allowed", "workload")
 
@@ -225,18 +248,20 @@ def _escalation(pod: Pod) -> Iterator[Finding]:
 
 
 def _non_root(pod: Pod) -> Iterator[Finding]:
-    pod_level = pod.context.get("runAsNonRoot") is True
+    """A container's runAsNonRoot overrides the pod's; an explicit false anywhere is a violation.
+
+    (So a pod-level false is rejected even when every container sets true, as PSA does.)
+    """
+    pod_value = pod.context.get("runAsNonRoot")
     bad = [
         c
         for c in pod.containers
-        if _sc(c).get("runAsNonRoot") is False or (not pod_level and _sc(c).get("runAsNonRoot") is not True)
+        if _sc(c).get("runAsNonRoot") is False
+        or ("runAsNonRoot" not in _sc(c) and pod_value is not True)
     ]
-    if bad:
-        yield Finding(
-            "SA206",
-            f"containers must run as non-root (runAsNonRoot: true) ({_names(bad)})",
-            "profile",
-        )
+    if pod_value is False or bad:
+        who = _names(bad) if bad else "pod"
+        yield Finding("SA206", f"containers must run as non-root (runAsNonRoot: true) ({who})", "profile")
 
 
 def _root_user(pod: Pod) -> Iterator[Finding]:
@@ -246,10 +271,21 @@ def _root_user(pod: Pod) -> Iterator[Finding]:
 
 
 def _seccomp_required(pod: Pod) -> Iterator[Finding]:
-    ok = ("RuntimeDefault", "Localhost")
-    pod_ok = _seccomp_type(pod.context) in ok
-    bad = [c for c in pod.containers if not pod_ok and _seccomp_type(_sc(c)) not in ok]
-    if bad:
+    """Set at pod level or on every container, and wherever set, RuntimeDefault or Localhost.
+
+    A container's profile overrides the pod's, but an explicit bad value is a violation at
+    either level: a pod-level Unconfined fails even if every container overrides it, and a
+    container's Unconfined fails even under a pod-level RuntimeDefault.
+    """
+    pod_set = "seccompProfile" in pod.context
+    pod_bad = pod_set and _seccomp_type(pod.context) not in SECCOMP_ALLOWED
+    bad = [
+        c
+        for c in pod.containers
+        if ("seccompProfile" in _sc(c) and _seccomp_type(_sc(c)) not in SECCOMP_ALLOWED)
+        or ("seccompProfile" not in _sc(c) and (not pod_set or pod_bad))
+    ]
+    if pod_bad or bad:
         yield Finding("SA208", "the seccomp profile must be RuntimeDefault or Localhost", "profile")
 
 
@@ -304,6 +340,7 @@ def check_pod_security(spec: Spec, plan: Plan) -> list[Diagnostic]:
         if declared is None or declared.pod_security == "privileged":
             continue
         rules = RESTRICTED if declared.pod_security == "restricted" else BASELINE
+        pod = replace(pod, minor=spec.minor)
         for rule in rules:
             for finding in rule(pod):
                 out.append(_diagnostic(spec, pod, namespace, declared.pod_security, finding))

@@ -33,16 +33,24 @@ _PLUGIN_INSTALL = re.compile(
     r"pulumi plugin install resource (?P<name>[\w.-]+)(?: (?P<version>v?\d[\w.+-]*))?"
 )
 _UNREACHABLE = re.compile(
-    r"cluster is unreachable|unable to load kubernetes client configuration|"
+    r"cluster is unreachable|unreachable cluster|unable to load kubernetes client configuration|"
     r"connection refused|no such host|i/o timeout|unable to connect to the server|"
     r"context \"[^\"]*\" does not exist|no configuration has been provided",
     re.IGNORECASE,
 )
-# Vault's API error format: "Code: 403. Errors: * permission denied".
-_VAULT_AUTH = re.compile(
-    r"code: 403|permission denied|missing client token|failed to lookup token|invalid token",
+# Text only Vault's client and the Vault provider produce ("Error making API request. URL: PUT
+# http://…/v1/sys/policies/acl/x Code: 403. Errors: * permission denied"; "failed to create
+# limited child token: …"). A bare "vault" is not enough: every URN of a Vault resource has it.
+_VAULT_TEXT = re.compile(
+    r"error making api request|limited child token|lookup token|/v1/(?:auth|sys|identity)/|"
+    r"vault server|vault token|vault_addr|vault_token|:8200\b",
     re.IGNORECASE,
 )
+_VAULT_AUTH = re.compile(
+    r"code: 403|permission denied|missing client token|invalid token",
+    re.IGNORECASE,
+)
+_CHILD_TOKEN = re.compile(r"limited child token", re.IGNORECASE)
 _PASSPHRASE = re.compile(
     r"incorrect passphrase|passphrase must be set|PULUMI_CONFIG_PASSPHRASE", re.IGNORECASE
 )
@@ -119,6 +127,12 @@ def to_deploy_error(
         return DeployError(clean(str(exc), secrets), kind="config")
     if isinstance(exc, auto_errors.CommandError):
         return _command_error(exc, stack, secrets)
+    if isinstance(exc, auto_errors.InvalidVersionError):
+        return DeployError(
+            f"the installed pulumi CLI cannot do this: {clean(str(exc), secrets)}",
+            hint=f"upgrade it ({INSTALL_URL}); inline programs need pulumi 3.181 or later for destroy",
+            kind="cli-version",
+        )
     return DeployError(f"internal error: {type(exc).__name__}: {clean(str(exc), secrets)}", kind="internal")
 
 
@@ -152,6 +166,14 @@ def _command_error(exc: auto_errors.CommandError, stack: str | None, secrets: li
             "(PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE)",
             kind="passphrase",
         )
+    vault_down = _vault_unreachable(text)
+    if vault_down:
+        return DeployError(
+            "the Vault server is unreachable",
+            hint="check VAULT_ADDR (or the vault address in the spec) and that Vault is up; "
+            "detail: " + clean(vault_down, secrets),
+            kind="vault-unreachable",
+        )
     if _UNREACHABLE.search(text):
         return DeployError(
             "the Kubernetes cluster is unreachable",
@@ -159,18 +181,41 @@ def _command_error(exc: auto_errors.CommandError, stack: str | None, secrets: li
             "`kubectl cluster-info`; detail: " + _detail(text, secrets),
             kind="cluster-unreachable",
         )
-    if _VAULT_AUTH.search(text) and "vault" in text.lower():
-        return DeployError(
-            "Vault refused the request (authentication or permission denied)",
-            hint="check VAULT_ADDR and VAULT_TOKEN: the token needs a policy that can write "
-            "the KV mount, policies and the Kubernetes auth roles; detail: " + _detail(text, secrets),
-            kind="vault-auth",
-        )
+    if _VAULT_TEXT.search(text) and _VAULT_AUTH.search(text):
+        return _vault_denied(text, secrets)
     return DeployError(
         f"the Pulumi engine failed: {_detail(text, secrets)}",
         hint="re-run with the same command to see the full change list; "
         "`pulumi stack --show-urns` helps locate resources",
         kind="engine",
+    )
+
+
+def _vault_unreachable(text: str) -> str | None:
+    """The line saying Vault could not be reached, if there is one: a connection error on a
+    line about Vault, so that it is not blamed on the Kubernetes cluster."""
+    for line in text.splitlines():
+        if _UNREACHABLE.search(line) and _VAULT_TEXT.search(line):
+            return line.strip()
+    return None
+
+
+def _vault_denied(text: str, secrets: list[str]) -> DeployError:
+    hint = (
+        "check VAULT_ADDR and VAULT_TOKEN: the token needs a policy that can write the KV mount, "
+        "policies and the Kubernetes auth roles"
+    )
+    if _CHILD_TOKEN.search(text):
+        # The Vault provider first makes a short-lived child token; a token that may not do
+        # that (a batch token, or no `update` on auth/token/create) fails before anything else.
+        hint = (
+            "the Vault provider could not create its short-lived child token: the token needs "
+            "`update` on auth/token/create (batch tokens cannot have children)"
+        )
+    return DeployError(
+        "Vault refused the request (authentication or permission denied)",
+        hint=f"{hint}; detail: {_detail(text, secrets)}",
+        kind="vault-auth",
     )
 
 

@@ -54,6 +54,12 @@ _ING = {"create": "creating", "update": "updating", "replace": "replacing", "del
 _ED = {"create": "created", "update": "updated", "replace": "replaced", "delete": "deleted"}
 NO_CHANGE_OPS = frozenset({"same", "read", "refresh"})
 _MAX_PATHS = 50
+# The key that marks a secret or resource reference in engine property values.
+SIGNATURE_KEY = "4dabf18193072939515e22adb298388d"
+MAYBE_CORRUPT = (
+    "warning: the engine reports that some resources may be in an unknown state after this "
+    "operation; run `secureai preview --refresh` to compare the stack with the cluster"
+)
 
 
 @dataclass
@@ -263,6 +269,10 @@ def summarize(
 
 def _strongest(steps: list[str]) -> str:
     ops = {CANONICAL_OP.get(step, step) for step in steps}
+    if steps and all(step == "delete-replaced" for step in steps):
+        # Only the old copy left by an earlier replacement is deleted (Pulumi shows "deleted
+        # original"): nothing is replaced in this run, so it must not count as a replace.
+        ops = {"delete"}
     return next((op for op in _PRECEDENCE if op in ops), "same")
 
 
@@ -289,6 +299,9 @@ def _paths(meta: StepEventMetadata) -> list[str]:
 
 
 def _deep_paths(old: Any, new: Any, prefix: str) -> list[str]:
+    if _is_special(old) or _is_special(new):
+        # A secret or resource reference is one value: descending would name its markers.
+        return [] if old == new else [prefix or "(root)"]
     if isinstance(old, dict) and isinstance(new, dict):
         found: list[str] = []
         for key in sorted(set(old) | set(new)):
@@ -301,6 +314,10 @@ def _deep_paths(old: Any, new: Any, prefix: str) -> list[str]:
             for p in _deep_paths(a, b, f"{prefix}[{i}]")
         ]
     return [] if old == new else [prefix or "(root)"]
+
+
+def _is_special(value: Any) -> bool:
+    return isinstance(value, dict) and SIGNATURE_KEY in value
 
 
 def _join(prefix: str, key: str) -> str:
@@ -328,6 +345,8 @@ def render_text(report: ChangeReport, *, show_same: bool = False) -> str:
         + (f"  ({v.urn.rsplit('::', 1)[-1]})" if v.urn else "")
         for v in report.policy_violations
     ]
+    if report.maybe_corrupt:
+        lines.append(MAYBE_CORRUPT)
     lines.append(summary_line(report))
     return "\n".join(lines)
 
@@ -363,13 +382,14 @@ def summary_line(report: ChangeReport) -> str:
         parts.append(f"{unchanged} unchanged")
     if report.failures:
         parts.append(f"{len(report.failures)} failed")
+    parts = parts or ["no changes"]
     levels: dict[str, int] = {}
     for violation in report.policy_violations:
         levels[violation.level] = levels.get(violation.level, 0) + 1
     if levels:
         shown = ", ".join(f"{n} {level}" for level, n in sorted(levels.items()))
         parts.append(f"policy violations: {shown}")
-    return "Resources: " + (", ".join(parts) if parts else "no changes")
+    return "Resources: " + ", ".join(parts)
 
 
 def render_json(report: ChangeReport) -> str:
@@ -404,10 +424,23 @@ class Progress:
 
 
 def _step_line(meta: StepEventMetadata, verbs: Mapping[str, str]) -> str | None:
-    op = CANONICAL_OP.get(str(getattr(meta.op, "value", meta.op)), "same")
+    step = str(getattr(meta.op, "value", meta.op))
+    op = CANONICAL_OP.get(step, "same")
     if op in NO_CHANGE_OPS or meta.type == "pulumi:pulumi:Stack":
         return None
-    return f"{MARKER.get(op, '?')} {verbs.get(op, op)}  {meta.type}  {meta.urn.rsplit('::', 1)[-1]}"
+    name = meta.urn.rsplit("::", 1)[-1]
+    if step in _REPLACE_STEPS:
+        # A replace is three steps; naming each (as Pulumi does) says which half failed.
+        marker, ing, ed = _REPLACE_STEPS[step]
+        return f"{marker} {ing if verbs is _ING else ed}  {meta.type}  {name}"
+    return f"{MARKER.get(op, '?')} {verbs.get(op, op)}  {meta.type}  {name}"
+
+
+_REPLACE_STEPS: Mapping[str, tuple[str, str, str]] = {
+    "create-replacement": ("++", "creating replacement", "created replacement"),
+    "replace": ("+-", "replacing", "replaced"),
+    "delete-replaced": ("--", "deleting original", "deleted original"),
+}
 
 
 # ---- event logs ----------------------------------------------------------------------

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
+import sys
+import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -23,9 +26,11 @@ from secureai.deploy.stack import (
     DeployOptions,
     StackLike,
     WorkspaceFactory,
+    credential_values,
     ensure_generated_secrets,
     local_stack,
     make_program,
+    stack_name,
     stack_request,
 )
 from secureai.pulumi.component import load_plan
@@ -39,7 +44,6 @@ EXIT_OK = exitcodes.OK
 EXIT_FINDINGS = exitcodes.FINDINGS  # drift, declined, or the engine reported failures
 EXIT_ERROR = exitcodes.USAGE
 EXIT_INTERRUPTED = exitcodes.INTERRUPTED
-_CREDENTIAL_VARS = ("PULUMI_CONFIG_PASSPHRASE", "VAULT_TOKEN")
 
 
 @dataclass
@@ -148,6 +152,7 @@ def apply(
         _interruptible(
             session,
             lambda: session.stack.up(show_secrets=False, **session.engine_args(_both(collector, progress))),
+            changes=True,
         )
         return _done(session.name, "applied", report, collector.report())
 
@@ -169,7 +174,7 @@ def destroy(
         _interruptible(
             session,
             lambda: session.stack.preview_destroy(show_secrets=False, **session.engine_args(planned)),
-            cancel=False,
+            changes=False,
         )
         report = planned.report()
         decision = _decide(session.name, "destroy", report, yes, is_tty, confirm, echo)
@@ -182,6 +187,7 @@ def destroy(
             lambda: session.stack.destroy(
                 show_secrets=False, **session.engine_args(_both(collector, progress))
             ),
+            changes=True,
         )
         return _done(session.name, "destroyed", report, collector.report())
 
@@ -199,10 +205,10 @@ def _session(
     try:
         environ = options.environment()
         # Credentials are redacted from engine text as well as the spec's own secrets.
-        secrets += [environ[k] for k in _CREDENTIAL_VARS if environ.get(k)]
+        secrets += credential_values(environ)
         plan = load_plan(spec, environ)
         options = with_vault_reader(plan, options)
-        name = options.env or plan.environment
+        name = stack_name(options, plan)
         secrets += known_secret_values(plan, options, spec, strict=program_secrets)
         generated: dict[str, str] = {}
         program = make_program(plan, options, generated, spec_dir(spec, plan))
@@ -267,7 +273,7 @@ def spec_dir(spec: Spec, plan: Plan) -> Path:
 
 def _preview(session: _Session) -> ChangeReport:
     collector = EventCollector(preview=True, secrets=session.secrets)
-    _interruptible(session, lambda: session.stack.preview(**session.engine_args(collector)), cancel=False)
+    _interruptible(session, lambda: session.stack.preview(**session.engine_args(collector)), changes=False)
     return collector.report()
 
 
@@ -295,9 +301,18 @@ def _decide(
             message=f"refusing to {verb} stack {stack} without confirmation: no terminal to "
             "ask on; review the preview and pass --yes",
         )
-    if not confirm(report):
+    if not _confirmed(confirm, report):
         return ChangeResult(stack, "declined", report, message=f"{verb} cancelled; nothing done")
     return None
+
+
+def _confirmed(confirm: Confirm, report: ChangeReport) -> bool:
+    """The answer; Ctrl-C or end of input at the prompt is a no. (typer.confirm turns those
+    into click's Abort, a RuntimeError, which would otherwise surface as an internal error.)"""
+    try:
+        return confirm(report)
+    except (KeyboardInterrupt, EOFError, RuntimeError):
+        return False
 
 
 def _done(stack: str, status: str, preview: ChangeReport, update: ChangeReport) -> ChangeResult:
@@ -305,23 +320,76 @@ def _done(stack: str, status: str, preview: ChangeReport, update: ChangeReport) 
     return ChangeResult(stack, status, preview, update, message=f"stack {stack}: {summary}")
 
 
-def _interruptible(session: _Session, run: Callable[[], Any], *, cancel: bool = True) -> Any:
-    """Run an engine operation; on Ctrl-C cancel it (when it changes things) and say so."""
+def _interruptible(session: _Session, run: Callable[[], Any], *, changes: bool) -> Any:
+    """Run an engine operation so that Ctrl-C stops it without damage.
+
+    The pulumi CLI runs in our process group, so a Ctrl-C on the terminal reaches it as well,
+    and it cancels by itself: it lets the resource operations in flight finish, saves the
+    state and releases the stack lock. So the first Ctrl-C is only noted here, and the CLI's
+    output is read on until it exits. Raising at once would make the SDK close the CLI's pipes,
+    which can kill it before it saved what it did; and `pulumi cancel` (Stack.cancel) would
+    delete the lock of an update that is still running. A second Ctrl-C stops waiting.
+
+    An operation that `changes` things and completes anyway is reported as it ended; a preview
+    that was interrupted is not used.
+    """
+    with _deferred_interrupt() as interrupted:
+        try:
+            result = run()
+        except KeyboardInterrupt:
+            raise _interrupted(session, waited=False) from None
+        except Exception:
+            if interrupted.is_set():
+                raise _interrupted(session, waited=True) from None
+            raise
+    if interrupted.is_set() and not changes:
+        raise _interrupted(session, waited=True)
+    return result
+
+
+@contextmanager
+def _deferred_interrupt() -> Iterator[threading.Event]:
+    """While inside, the first SIGINT sets the event instead of raising KeyboardInterrupt."""
+    interrupted = threading.Event()
+    previous = signal.getsignal(signal.SIGINT)
+    if threading.current_thread() is not threading.main_thread() or previous is None:
+        yield interrupted  # only the main thread may handle signals; leave things as they are
+        return
+
+    def on_sigint(signum: int, frame: object) -> None:
+        if interrupted.is_set():
+            raise KeyboardInterrupt
+        interrupted.set()
+        with suppress(OSError):
+            sys.stderr.write(_WAITING)
+
+    signal.signal(signal.SIGINT, on_sigint)
     try:
-        return run()
-    except KeyboardInterrupt:
-        hint = "run `secureai preview` to see where the stack stands"
-        if cancel:
-            try:
-                session.stack.cancel()
-            except Exception:  # cancel is best effort: the CLI may have stopped already
-                hint += "; if the stack stays locked, run `pulumi cancel`"
-        raise DeployError(
-            f"interrupted: the operation on stack {session.name} was cancelled",
-            hint=hint,
-            kind="interrupted",
-            exit_code=EXIT_INTERRUPTED,
-        ) from None
+        yield interrupted
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+_WAITING = "interrupted: waiting for the Pulumi engine to stop (Ctrl-C again to stop waiting)\n"
+
+
+def _interrupted(session: _Session, *, waited: bool) -> DeployError:
+    hint = "run `secureai preview` to see where the stack stands"
+    message = f"interrupted: the operation on stack {session.name} was cancelled"
+    if not waited:
+        # The engine may still be finishing, or may have been stopped before it released
+        # the lock; removing a lock is only safe once no update runs, so that is the user's call.
+        message = f"interrupted: stopped waiting for the operation on stack {session.name}"
+        hint += (
+            "; the engine may still be finishing. If a later run says the stack is locked and "
+            f"no update is running, run `pulumi cancel --stack {session.name}`"
+        )
+    return DeployError(
+        message,
+        hint=hint,
+        kind="interrupted",
+        exit_code=EXIT_INTERRUPTED,
+    )
 
 
 def _both(*callbacks: Callable[[Any], None]) -> Callable[[Any], None]:

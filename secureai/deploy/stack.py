@@ -14,8 +14,11 @@ it shares (the encrypted config file is safe to commit).
 
 from __future__ import annotations
 
+import inspect
 import os
+import re
 from collections.abc import Callable, Mapping
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, cast
@@ -31,6 +34,18 @@ WORKSPACE_DIR = Path("~/.secureai/workspaces")
 PASSPHRASE = "PULUMI_CONFIG_PASSPHRASE"
 PASSPHRASE_FILE = "PULUMI_CONFIG_PASSPHRASE_FILE"
 BACKEND_URL = "PULUMI_BACKEND_URL"
+# Pulumi's rule for a stack name, or for each part of `org/project/stack`.
+_STACK_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}(?:/[A-Za-z0-9_.-]{1,100}){0,2}$")
+# Every `pulumi.automation.Stack` method run.py calls, with the keyword arguments it may pass.
+# An SDK lacking one would fail with a TypeError or AttributeError half-way through a
+# deployment (the Python SDK grew `refresh=` in 2024 and `preview_destroy` in 2025, later than
+# pyproject's lower bound), so `local_stack` checks the installed SDK against this table first.
+ENGINE_CALLS: Mapping[str, frozenset[str]] = {
+    "preview": frozenset({"on_event", "color", "parallel", "refresh"}),
+    "up": frozenset({"on_event", "color", "parallel", "refresh", "show_secrets"}),
+    "preview_destroy": frozenset({"on_event", "color", "parallel", "refresh", "show_secrets"}),
+    "destroy": frozenset({"on_event", "color", "parallel", "refresh", "show_secrets"}),
+}
 
 
 @dataclass(frozen=True)
@@ -76,7 +91,6 @@ class StackLike(Protocol):
     def destroy(self, **kwargs: Any) -> Any: ...
     def get_all_config(self) -> Mapping[str, Any]: ...
     def set_config(self, key: str, value: Any, *, path: bool = False) -> None: ...
-    def cancel(self) -> None: ...
 
 
 WorkspaceFactory = Callable[[StackRequest], StackLike]
@@ -85,7 +99,70 @@ WorkspaceFactory = Callable[[StackRequest], StackLike]
 def backend_url(options: DeployOptions, environ: Mapping[str, str]) -> str:
     """--backend, else PULUMI_BACKEND_URL, else a local file backend under ~/.secureai."""
     url = options.backend or environ.get(BACKEND_URL)
-    return url or f"file://{STATE_DIR.expanduser()}"
+    return absolute_file_url(url) if url else f"file://{STATE_DIR.expanduser()}"
+
+
+def absolute_file_url(url: str) -> str:
+    """A `file://` URL with its path made absolute; other URLs unchanged.
+
+    The CLI runs in the workspace directory, so a relative `file://./state` would put state
+    somewhere else than where the user typed it, and `~` is expanded so that the directory
+    can be created before the CLI needs it (it refuses a missing one).
+    """
+    path = local_state_dir(url)
+    if path is None:
+        return url
+    _, sep, query = url.partition("?")
+    return f"file://{path.absolute()}{sep}{query}"
+
+
+def local_state_dir(url: str) -> Path | None:
+    if not url.startswith("file://"):
+        return None
+    return Path(url.removeprefix("file://").partition("?")[0]).expanduser()
+
+
+def stack_name(options: DeployOptions, plan: Plan) -> str:
+    """--env, else the spec's environment; refused early when Pulumi would refuse it."""
+    name = options.env or plan.environment
+    if not _STACK_NAME.match(name):
+        raise DeployError(
+            f"invalid stack name {name!r}",
+            hint="--env takes letters, digits, '-', '_' and '.' (up to 100), or org/project/stack",
+            kind="usage",
+        )
+    return name
+
+
+def credential_values(environ: Mapping[str, str]) -> list[str]:
+    """The credentials in the environment, so that engine text can be redacted of them: the
+    passphrase (also when it comes from a file) and the Vault token."""
+    values = [environ.get(PASSPHRASE, ""), environ.get("VAULT_TOKEN", "")]
+    if environ.get(PASSPHRASE_FILE):
+        with suppress(OSError):  # passphrase_env reports an unreadable file
+            values.append(_passphrase_file(environ).read_text(encoding="utf-8").strip())
+    return [v for v in values if v]
+
+
+def check_sdk(stack_class: type[Any]) -> None:
+    """A clear error when the installed SDK lacks a method or argument run.py uses."""
+    missing: list[str] = []
+    for method, kwargs in ENGINE_CALLS.items():
+        function = getattr(stack_class, method, None)
+        if not callable(function):
+            missing.append(f"Stack.{method}()")
+            continue
+        accepted = inspect.signature(function).parameters
+        missing += [f"Stack.{method}({name}=...)" for name in sorted(kwargs) if name not in accepted]
+    if missing:
+        from importlib.metadata import version
+
+        raise DeployError(
+            f"the installed pulumi Python SDK ({version('pulumi')}) is too old: it has no "
+            + ", ".join(missing),
+            hint="upgrade it: pip install --upgrade pulumi (secureai is tested with pulumi 3.272)",
+            kind="sdk-version",
+        )
 
 
 def passphrase_env(options: DeployOptions, environ: Mapping[str, str]) -> dict[str, str]:
@@ -104,9 +181,25 @@ def passphrase_env(options: DeployOptions, environ: Mapping[str, str]) -> dict[s
             )
         return {PASSPHRASE: environ[PASSPHRASE]}
     if environ.get(PASSPHRASE_FILE):
-        _check_passphrase_file(Path(environ[PASSPHRASE_FILE]))
-        return {PASSPHRASE_FILE: environ[PASSPHRASE_FILE]}
+        path = _passphrase_file(environ)
+        _check_passphrase_file(path)
+        return {PASSPHRASE_FILE: str(path)}
     raise missing_passphrase()
+
+
+def _passphrase_file(environ: Mapping[str, str]) -> Path:
+    """Absolute: the CLI runs in the workspace directory, where a relative path points elsewhere."""
+    return Path(environ[PASSPHRASE_FILE]).expanduser().absolute()
+
+
+def kubeconfig_env(environ: Mapping[str, str]) -> dict[str, str]:
+    """KUBECONFIG with each file made absolute, when it holds a relative one: the Kubernetes
+    provider reads it in the workspace directory, not where the user set it."""
+    value = environ.get("KUBECONFIG", "")
+    files = value.split(os.pathsep)
+    if all(not f or Path(f).expanduser().is_absolute() for f in files):
+        return {}
+    return {"KUBECONFIG": os.pathsep.join(str(Path(f).expanduser().absolute()) if f else f for f in files)}
 
 
 def _check_passphrase_file(path: Path) -> None:
@@ -124,16 +217,17 @@ def _check_passphrase_file(path: Path) -> None:
 def stack_request(plan: Plan, options: DeployOptions, program: Callable[[], None]) -> StackRequest:
     environ = options.environment()
     url = backend_url(options, environ)
-    work_dir = Path(options.work_dir or WORKSPACE_DIR / plan.project).expanduser()
+    # Absolute, as Pulumi.yaml's `main` names it and the CLI runs inside it.
+    work_dir = Path(options.work_dir or WORKSPACE_DIR / plan.project).expanduser().absolute()
     return StackRequest(
         project=plan.project,
-        stack=options.env or plan.environment,
+        stack=stack_name(options, plan),
         backend_url=url,
         work_dir=work_dir,
         secrets_provider=options.secrets_provider,
         program=program,
         # The backend goes both to Pulumi.yaml and the environment, so they cannot disagree.
-        env_vars={**passphrase_env(options, environ), BACKEND_URL: url},
+        env_vars={**passphrase_env(options, environ), **kubeconfig_env(environ), BACKEND_URL: url},
     )
 
 
@@ -141,14 +235,18 @@ def local_stack(request: StackRequest) -> StackLike:
     """The real factory: a LocalWorkspace with an inline program (needs the pulumi CLI)."""
     from pulumi import automation as auto
 
+    check_sdk(auto.Stack)
     request.work_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    if request.backend_url.startswith("file://"):
-        Path(request.backend_url.removeprefix("file://")).expanduser().mkdir(
-            parents=True, exist_ok=True, mode=0o700
-        )
+    state_dir = local_state_dir(request.backend_url)
+    if state_dir is not None:
+        # The file backend does not create its directory: selecting a stack would fail.
+        state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     settings = auto.ProjectSettings(
         name=request.project,
         runtime="python",
+        # Left unset, the SDK writes the caller's working directory into Pulumi.yaml, which
+        # then changes with every directory secureai runs from (noise in a shared work_dir).
+        main=str(request.work_dir),
         backend=auto.ProjectBackend(url=request.backend_url),
     )
     opts = auto.LocalWorkspaceOptions(

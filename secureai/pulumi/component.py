@@ -295,24 +295,25 @@ def _providers(
     opts = pulumi.ResourceOptions(parent=parent)
     providers: dict[str, pulumi.ProviderResource] = {}
     if "kubernetes" in used:
-        providers["kubernetes"] = _kubernetes_provider(f"{name}-kubernetes", plan, env, opts)
+        providers["kubernetes"] = _kubernetes_provider(f"{name}-kubernetes", plan, opts)
     if "vault" in used:
         providers["vault"] = _vault_provider(f"{name}-vault", plan, env, opts)
     return providers
 
 
-def _kubernetes_provider(
-    name: str, plan: Plan, env: Mapping[str, str], opts: pulumi.ResourceOptions
-) -> pulumi.ProviderResource:
+# Provider inputs are stored in the stack's state, and `destroy` (which does not run the
+# program) configures the providers from that stored copy. So only what names *where* the
+# resources live goes in (the kube context, the Vault address); credentials and machine-local
+# paths (VAULT_TOKEN, KUBECONFIG) are left to the providers, which read them from the
+# environment of each run. Stored, a rotated Vault token would make every later destroy fail
+# and every preview show a provider change (drift), and a KUBECONFIG path from one machine
+# would point nowhere on the next.
+
+
+def _kubernetes_provider(name: str, plan: Plan, opts: pulumi.ResourceOptions) -> pulumi.ProviderResource:
     from pulumi_kubernetes import Provider
 
-    kubeconfig = env.get("KUBECONFIG") or None
-    # The provider takes one file; a KUBECONFIG list is left to the provider's own lookup.
-    if kubeconfig and os.pathsep in kubeconfig:
-        kubeconfig = None
-    provider: pulumi.ProviderResource = Provider(
-        name, context=plan.settings.get("kube_context"), kubeconfig=kubeconfig, opts=opts
-    )
+    provider: pulumi.ProviderResource = Provider(name, context=plan.settings.get("kube_context"), opts=opts)
     return provider
 
 
@@ -327,11 +328,5 @@ def _vault_provider(
             "the spec has Vault resources but no Vault address: set VAULT_ADDR "
             "(or the vault address in the spec)"
         )
-    token = env.get("VAULT_TOKEN")
-    provider: pulumi.ProviderResource = Provider(
-        name,
-        address=address,
-        token=pulumi.Output.secret(token) if token else None,
-        opts=opts,
-    )
+    provider: pulumi.ProviderResource = Provider(name, address=address, opts=opts)
     return provider

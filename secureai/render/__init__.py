@@ -47,6 +47,8 @@ def write_tree(
     """
     relative = [_checked(path) for path in sorted(files)]
     previous = _claim(out_dir, force)
+    for rel in [*relative, PurePosixPath(MARKER)]:
+        _no_symlinks(out_dir, rel)
     dir_mode = 0o700 if private else 0o777
     written: list[Path] = []
     for rel, path in zip(relative, sorted(files), strict=True):
@@ -57,6 +59,20 @@ def write_tree(
     _remove_stale(out_dir, previous - set(files))
     _write(out_dir / MARKER, _MARKER_HEADER + "".join(f"{p}\n" for p in sorted(files)), private)
     return written
+
+
+def _no_symlinks(out_dir: Path, rel: PurePosixPath) -> None:
+    """Refuse a path whose file or folders inside `out_dir` are symbolic links.
+
+    The output is often a Git checkout, and Git stores symlinks: one planted at
+    `kubernetes/040-secret-....yaml` (or at `kubernetes/`) would make render overwrite the file
+    it points to, outside the tree, with manifests or revealed secret values.
+    """
+    current = out_dir
+    for part in rel.parts:
+        current = current / part
+        if current.is_symlink():
+            raise RenderError(f"refusing to write through symbolic link {current}")
 
 
 def _checked(path: str) -> PurePosixPath:
@@ -83,13 +99,12 @@ def _claim(out_dir: Path, force: bool) -> set[str]:
 
 
 def _write(target: Path, text: str, private: bool) -> None:
+    # O_NOFOLLOW: a symlink swapped in after the check above still is not followed.
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
+    fd = os.open(target, flags, 0o600 if private else 0o666)
     if private:
-        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         os.fchmod(fd, 0o600)  # an existing file keeps its mode through O_CREAT
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-        return
-    with target.open("w", encoding="utf-8", newline="\n") as handle:
+    with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
         handle.write(text)
 
 

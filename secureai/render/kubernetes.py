@@ -43,9 +43,40 @@ ORDER: Mapping[str, int] = {
 }
 OTHER = 80
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+# Strings PyYAML (a YAML 1.1 emitter) writes plain although a YAML 1.2 or Go YAML reader takes
+# them for a number or a boolean: `1e-3`, `1.5e3`, `08`, `0o17`, `y`, `n`. kubectl reads
+# manifests with Go YAML, so `args: [--lr, 1e-3]` would reach the API server as a number and be
+# rejected (or, decoded into a typed string field, come back as `0.001`). Such strings are
+# always written quoted. The float and int shapes are Go YAML's (go-yaml v2 resolve.go).
+_GO_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
+_GO_INT = re.compile(r"[-+]?(0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|[0-9]+)")
+_GO_BOOL = frozenset({"y", "Y", "n", "N"})
+_NUMBER_START = frozenset("0123456789+-.")
+
+
+def _read_as_non_string(text: str) -> bool:
+    if text[:1] not in _NUMBER_START:  # most strings: no regex at all (render speed)
+        return text in _GO_BOOL
+    plain = text.replace("_", "")  # Go YAML drops underscores in numbers
+    return text in _GO_BOOL or bool(_GO_FLOAT.fullmatch(plain) or _GO_INT.fullmatch(plain))
+
+
+def _represent_str(dumper: Any, text: str) -> Any:
+    if _read_as_non_string(text):
+        return dumper.represent_scalar("tag:yaml.org,2002:str", text, style="'")
+    return dumper.represent_str(text)
+
+
+def quoting_dumper(base: Any) -> Any:
+    """`base` (a safe dumper) that quotes every string another YAML reader could take for a number."""
+    dumper: Any = type("Dumper", (base,), {})
+    dumper.add_representer(str, _represent_str)
+    return dumper
+
+
 # libyaml's emitter writes the same text as the pure-Python one (a test holds it to that),
 # many times faster: it matters at a thousand workloads.
-_DUMPER: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+_DUMPER: Any = quoting_dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper))
 
 
 def kubernetes_files(plan: Plan, reveal: Reveal | None = None) -> dict[str, str]:
@@ -67,7 +98,8 @@ def manifest(resource: Resource, reveal: Reveal | None) -> Any:
 
 
 def to_yaml(document: Any) -> str:
-    """`yaml.safe_dump(sort_keys=True, default_flow_style=False)`, through libyaml if present."""
+    """`yaml.safe_dump(sort_keys=True, default_flow_style=False)`, through libyaml if present,
+    with number-like strings quoted (see `_read_as_non_string`)."""
     return yaml.dump(document, Dumper=_DUMPER, sort_keys=True, default_flow_style=False)
 
 
@@ -82,18 +114,27 @@ def _substitute(value: Any, reveal: Reveal | None) -> Any:
 
 
 def _paths(plan: Plan) -> list[tuple[str, Resource]]:
-    """A file name per resource; a clash after sanitising gets a numeric suffix."""
+    """A file name per resource, never two the same.
+
+    Stems can clash: `<ns>-<name>` is ambiguous when names contain dashes (namespace `a` with
+    name `b-c`, and namespace `a-b` with name `c`), and sanitising maps `:` to `-`. The first
+    (by resource key) keeps the stem; the others get the lowest numeric suffix that is not
+    itself another resource's stem, so no manifest can overwrite another.
+    """
     named = sorted(
         ((_file_stem(r), r.key, r) for r in plan.of_provider("kubernetes")),
         key=lambda t: (t[0], t[1]),
     )
+    taken = {stem for stem, _, _ in named}
+    used: set[str] = set()
     out: list[tuple[str, Resource]] = []
-    seen: dict[str, int] = {}
     for stem, _, resource in named:
-        count = seen.get(stem, 0) + 1
-        seen[stem] = count
-        suffix = "" if count == 1 else f"-{count}"
-        out.append((f"kubernetes/{stem}{suffix}.yaml", resource))
+        unique, count = stem, 1
+        while unique in used or (unique != stem and unique in taken):
+            count += 1
+            unique = f"{stem}-{count}"
+        used.add(unique)
+        out.append((f"kubernetes/{unique}.yaml", resource))
     return out
 
 

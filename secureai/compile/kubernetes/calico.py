@@ -1,15 +1,18 @@
 """With Calico: one cluster-wide GlobalNetworkPolicy that backs up the per-namespace default deny.
 
 Why, when the Kubernetes NetworkPolicies already deny by default: those live in the namespaces
-they protect, so anyone allowed to edit NetworkPolicies there can delete the deny-all (or add
-an allow-all) and open the namespace. A GlobalNetworkPolicy is cluster-scoped: only cluster
-administrators can change it. It selects the spec's default-deny namespaces, allows DNS
-egress like `allow-dns`, and denies everything else.
+they protect, so anyone allowed to edit NetworkPolicies there can delete the deny-all and open
+the namespace. A GlobalNetworkPolicy is cluster-scoped: only cluster administrators can change
+it. It selects the spec's default-deny namespaces, allows DNS egress like `allow-dns`, and
+denies everything else.
 
 Calico evaluates policies by ascending `order`; Kubernetes NetworkPolicies sit at order 1000,
 this one at 2000, so the flows the spec allows are accepted first and only what they leave
 unmatched reaches the final deny. The result is the same traffic as without it, but the deny
-survives namespace-level edits. It adds nothing where the spec has no default-deny namespace,
+survives the deletion of the namespace's NetworkPolicies. It does not survive an *added*
+allow-all NetworkPolicy: that one is evaluated first, at order 1000, and accepts the traffic
+before the deny is reached (stopping it would need the spec's flows repeated here as Calico
+rules at an order below 1000). It adds nothing where the spec has no default-deny namespace,
 so then it is not emitted.
 
 `projectcalico.org/v3` is served by the Calico API server (installed by the Tigera operator);

@@ -1,4 +1,11 @@
-"""The hardened pod spec of one workload: security contexts, account, env, volumes, ports."""
+"""The hardened pod spec of one workload: security contexts, account, env, volumes, ports.
+
+Known limitation: `runAsNonRoot: true` is checked by the kubelet against the user the container
+will run as. With no `runAsUser` in the spec that is the image's USER, and the kubelet refuses
+to start the container (CreateContainerConfigError) when the image runs as root, or names its
+user by name (`USER postgres`), since it cannot prove a name is non-root. Such images need
+`runAsUser` (the image's numeric uid) in the spec; nothing here can know it at compile time.
+"""
 
 from __future__ import annotations
 
@@ -169,18 +176,32 @@ def _port(port: PortSpec) -> Manifest:
 def _volumes(ctx: PodContext) -> tuple[list[Manifest], list[Manifest]]:
     volumes: list[Manifest] = []
     mounts: list[Manifest] = []
+    taken = set(ctx.workload.volumes)
     for name, vol in ctx.workload.volumes.items():
         volumes.append({"name": name, **_volume_source(vol)})
         mounts.append({"name": name, "mountPath": vol.mount_path, "readOnly": vol.read_only})
     if ctx.workload.vault is not None:
-        volumes.append(_vault_token_volume(ctx))
-        mounts.append({"name": VAULT_TOKEN_VOLUME, "mountPath": VAULT_TOKEN_DIR, "readOnly": True})
+        name = _own_name(VAULT_TOKEN_VOLUME, taken)
+        volumes.append({"name": name, **_vault_token_source(ctx)})
+        mounts.append({"name": name, "mountPath": VAULT_TOKEN_DIR, "readOnly": True})
     if _wants_tmp(ctx):
         # Most images write to /tmp; with a read-only root filesystem they fail without a
         # writable scratch directory, so one is added unless the spec mounts /tmp itself.
-        volumes.append({"name": TMP_VOLUME, "emptyDir": {}})
-        mounts.append({"name": TMP_VOLUME, "mountPath": "/tmp", "readOnly": False})
+        name = _own_name(TMP_VOLUME, taken)
+        volumes.append({"name": name, "emptyDir": {}})
+        mounts.append({"name": name, "mountPath": "/tmp", "readOnly": False})
     return volumes, mounts
+
+
+def _own_name(base: str, taken: set[str]) -> str:
+    """A name for a volume secureai adds that no spec volume has: the API rejects duplicates,
+    and a spec may well call its own volume `secureai-tmp`."""
+    name, count = base, 1
+    while name in taken:
+        count += 1
+        name = f"{base}-{count}"
+    taken.add(name)
+    return name
 
 
 def _volume_source(vol: Volume) -> Manifest:
@@ -201,11 +222,11 @@ def _volume_source(vol: Volume) -> Manifest:
     return {"hostPath": {"path": vol.host_path}}
 
 
-def _vault_token_volume(ctx: PodContext) -> Manifest:
+def _vault_token_source(ctx: PodContext) -> Manifest:
     """A token only Vault accepts (its audience), so the API token need not be mounted."""
     audience = ctx.spec.vault.audience if ctx.spec.vault is not None else "vault"
     token = {"audience": audience, "expirationSeconds": VAULT_TOKEN_SECONDS, "path": "token"}
-    return {"name": VAULT_TOKEN_VOLUME, "projected": {"sources": [{"serviceAccountToken": token}]}}
+    return {"projected": {"sources": [{"serviceAccountToken": token}]}}
 
 
 def _wants_tmp(ctx: PodContext) -> bool:

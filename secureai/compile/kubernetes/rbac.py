@@ -90,5 +90,9 @@ def _rule(rule: AccessRule) -> Manifest:
         "verbs": list(rule.verbs),
     }
     if rule.names:
+        # Written as asked, never widened. Kubernetes cannot match `create` or
+        # `deletecollection` by name (such a grant allows nothing), and `list`/`watch` match
+        # only requests with a `metadata.name` field selector; warning about that belongs to
+        # the access check, not here.
         out["resourceNames"] = list(rule.names)
     return out
