@@ -35,6 +35,7 @@ CODES: dict[str, str] = {
     "SA133": "volume type not allowed by the security profile",
     "SA134": "host path not allowed by the security profile",
     "SA135": "no resource requests or limits",
+    "SA136": "two volumes mounted at one path",
     # target
     "SA141": "target has no admission policy mechanism for profile rules",
     "SA142": "ValidatingAdmissionPolicy is beta on the target",
@@ -42,11 +43,13 @@ CODES: dict[str, str] = {
     # network
     "SA150": "network selector matches no workload",
     "SA151": "API server peer without kubernetes.apiServer",
+    "SA152": "default-deny in the cluster DNS namespace",
     # access
     "SA160": "secrets granted without names",
     "SA161": "list/watch on secrets",
     "SA162": "list/watch on secrets allowed explicitly",
     "SA163": "wildcard in an access grant",
+    "SA164": "names cannot limit create or deletecollection",
     # Pod Security Standards (after compile: what the namespace's admission would reject)
     "SA201": "privileged container",
     "SA202": "host namespaces",

@@ -646,7 +646,9 @@ def test_ctrl_c_at_the_prompt_is_a_no(home: Path) -> None:
         raise click.exceptions.Abort()  # what typer.confirm raises on Ctrl-C or end of input
 
     stack = changing_stack()
-    result = apply(plan(), options(), yes=False, is_tty=True, confirm=abort, workspace_factory=FakeFactory(stack))
+    result = apply(
+        plan(), options(), yes=False, is_tty=True, confirm=abort, workspace_factory=FakeFactory(stack)
+    )
     assert result.status == "declined"
     assert "up" not in stack.ops()
 

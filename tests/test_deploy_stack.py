@@ -98,11 +98,23 @@ def test_workspace_options_are_what_the_sdk_writes(tmp_path: Path, monkeypatch: 
 
 def test_an_old_sdk_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     class OldStack:  # like SDKs before preview_destroy and refresh= existed
-        def preview(self, parallel: int | None = None, color: str | None = None, on_event: Any = None) -> None: ...
-        def up(self, parallel: int | None = None, color: str | None = None, on_event: Any = None,
-               show_secrets: bool = True) -> None: ...
-        def destroy(self, parallel: int | None = None, color: str | None = None, on_event: Any = None,
-                    show_secrets: bool = True) -> None: ...
+        def preview(
+            self, parallel: int | None = None, color: str | None = None, on_event: Any = None
+        ) -> None: ...
+        def up(
+            self,
+            parallel: int | None = None,
+            color: str | None = None,
+            on_event: Any = None,
+            show_secrets: bool = True,
+        ) -> None: ...
+        def destroy(
+            self,
+            parallel: int | None = None,
+            color: str | None = None,
+            on_event: Any = None,
+            show_secrets: bool = True,
+        ) -> None: ...
 
     monkeypatch.setattr(auto, "Stack", OldStack)
     with pytest.raises(DeployError) as caught:

@@ -90,4 +90,6 @@ def test_bad_value(tmp_path: Path, case: str, text: str, expected: str | None) -
         assert not [m for m in found if "error" in m], found
     else:
         assert expected in found, found
-        assert len([m for m in found if m.startswith(expected.split(": ")[0] + ":")]) == 1, "one message per problem"
+        assert len([m for m in found if m.startswith(expected.split(": ")[0] + ":")]) == 1, (
+            "one message per problem"
+        )

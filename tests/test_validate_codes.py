@@ -144,6 +144,13 @@ CASES = [
         "spec.yaml:9:5: warning[SA135]: workload 'trainer' sets no resource requests or limits",
     ),
     (
+        "SA136",
+        FULL + "    vault: { read: [ai/params] }\n    volumes:\n      a: { mountPath: /data, emptyDir: {} }\n"
+        "      b: { mountPath: /data/, emptyDir: {} }\n      c: { mountPath: /var/run/secrets/vault, emptyDir: {} }\n"
+        "vault: {}\nvaultSecrets:\n  ai/params:\n    data: { a: 1 }\n",
+        "spec.yaml:16:23: error[SA136]: workload 'trainer' mounts volume 'b' at /data, where volume 'a' is mounted already",
+    ),
+    (
         "SA141",
         FULL.replace('"1.30"', '"1.26"') + "securityProfiles:\n  p: {}\n",
         "spec.yaml:4:12: warning[SA141]: Kubernetes 1.26 has neither PodSecurityPolicy nor ValidatingAdmissionPolicy: profile rules beyond Pod Security Admission (volume allow-list, host path prefixes) are applied to the generated pods but not enforced by the cluster",
@@ -169,6 +176,11 @@ CASES = [
         FULL
         + "network:\n  r:\n    namespace: ml\n    from: [{ namespace: ml }]\n    to: [{ apiServer: true }]\n",
         "spec.yaml:17:23: error[SA151]: network rule 'r' names the API server, but 'kubernetes.apiServer' does not say where it is",
+    ),
+    (
+        "SA152",
+        BASE + "  kube-system: {}\n",
+        "spec.yaml:7:16: error[SA152]: namespace 'kube-system' runs cluster DNS; 'network: default-deny' there would block every name lookup in the cluster",
     ),
     (
         "SA160",
@@ -199,6 +211,12 @@ CASES = [
         FULL
         + "    vault: { read: [ai/params] }\nvault: {}\nvaultSecrets:\n  ai/params:\n    data: { a: 1 }\n",
         "spec.yaml:13:12: warning[SA254]: workload 'trainer' reads Vault from default-deny namespace 'ml', but 'vault.network' does not say where Vault is, so its login will be blocked",
+    ),
+    (
+        "SA164",
+        BASE
+        + "access:\n  maker:\n    namespace: ml\n    can:\n      - { verbs: [get, create], resources: [configmaps], names: [cfg] }\n",
+        "spec.yaml:11:65: warning[SA164]: service account 'maker': 'names' cannot limit create, so the rule grants nothing for them",
     ),
     (
         "SA300",
@@ -271,3 +289,31 @@ def test_every_code_the_source_emits_is_registered() -> None:
     source = Path(__file__).resolve().parents[1] / "secureai"
     emitted = {m for f in source.rglob("*.py") for m in re.findall(r'"(SA\d{3})"', f.read_text())}
     assert emitted <= set(CODES), sorted(emitted - set(CODES))
+
+
+def test_wildcard_resources_are_secrets_too(tmp_path: Path) -> None:
+    text = (
+        BASE
+        + "access:\n  reader:\n    namespace: ml\n    can:\n      - { verbs: [list], resources: ['*'] }\n"
+    )
+    assert first(tmp_path, text, "SA161").split("\n")[0].endswith(
+        "error[SA161]: service account 'reader' may list every resource ('*'), secrets included, "
+        "which returns the contents of every secret in reach"
+    )
+
+
+def test_any_writable_matching_host_path_prefix_allows_writing(tmp_path: Path) -> None:
+    text = FULL + (
+        "    securityProfile: p\n    volumes:\n      host: { mountPath: /data, hostPath: /data/ai/x, readOnly: false }\n"
+        "securityProfiles:\n  p:\n    volumes: [hostPath]\n"
+        "    allowedHostPaths: [{ pathPrefix: /data }, { pathPrefix: /data/ai, readOnly: false }]\n"
+    )
+    assert not [m for m in messages(tmp_path, text) if "SA134" in m]
+
+
+def test_selectors_may_use_the_labels_secureai_adds(tmp_path: Path) -> None:
+    text = (
+        FULL
+        + "network:\n  r:\n    namespace: ml\n    from: [{ pods: { app.kubernetes.io/name: trainer } }]\n    to: [{ cidr: 10.0.0.0/8 }]\n"
+    )
+    assert not [m for m in messages(tmp_path, text) if "SA150" in m]

@@ -6,17 +6,27 @@ from secureai.diagnostics import Diagnostic, SpecPath, error, warning
 from secureai.model.spec import Access, AccessRule, Spec
 
 _READS_ALL = {"list", "watch", "*"}
+# The authorizer cannot match these against resourceNames (no name is known, or many are).
+_NAMELESS_VERBS = {"create", "deletecollection"}
 
 
 def check_access(spec: Spec) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     for name, access in spec.access.items():
         for index, rule in enumerate(access.can):
-            out.extend(_rule(name, access, rule, ("access", name, "can", index)))
+            path: SpecPath = ("access", name, "can", index)
+            out.extend(_shape(name, rule, path))
+            if _touches_secrets(rule):
+                out.extend(_secrets(name, access, rule, path))
     return out
 
 
-def _rule(name: str, access: Access, rule: AccessRule, path: SpecPath) -> list[Diagnostic]:
+def _touches_secrets(rule: AccessRule) -> bool:
+    """Secrets are the core API group's `secrets`, or any wildcard that covers them."""
+    return bool({"secrets", "*"} & set(rule.resources)) and bool({"", "*"} & set(rule.api_groups))
+
+
+def _shape(name: str, rule: AccessRule, path: SpecPath) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     if "*" in rule.verbs or "*" in rule.resources or "*" in rule.api_groups:
         out.append(
@@ -27,34 +37,48 @@ def _rule(name: str, access: Access, rule: AccessRule, path: SpecPath) -> list[D
                 hint="name the verbs, resources and API groups it needs",
             )
         )
-    if "secrets" not in rule.resources or "" not in rule.api_groups:
-        return out
+    nameless = sorted(_NAMELESS_VERBS & set(rule.verbs))
+    if rule.names and nameless:
+        out.append(
+            warning(
+                "SA164",
+                f"service account '{name}': 'names' cannot limit {'/'.join(nameless)}, so the rule "
+                "grants nothing for them",
+                (*path, "names"),
+                hint="grant those verbs in a separate rule without names, if they are needed",
+            )
+        )
+    return out
+
+
+def _secrets(name: str, access: Access, rule: AccessRule, path: SpecPath) -> list[Diagnostic]:
+    what = "secrets" if "secrets" in rule.resources else "every resource ('*'), secrets included"
     listing = sorted(_READS_ALL & set(rule.verbs))
     if listing and not access.allow_secret_listing:
-        out.append(
+        return [
             error(
                 "SA161",
-                f"service account '{name}' may {'/'.join(listing)} secrets, which returns "
+                f"service account '{name}' may {'/'.join(listing)} {what}, which returns "
                 "the contents of every secret in reach",
                 (*path, "verbs"),
                 hint="grant 'get' on named secrets, or set 'allowSecretListing: true' if it truly must",
             )
-        )
-    elif listing:
-        out.append(
+        ]
+    if listing:
+        return [
             warning(
                 "SA162",
-                f"service account '{name}' may {'/'.join(listing)} secrets (allowSecretListing)",
+                f"service account '{name}' may {'/'.join(listing)} {what} (allowSecretListing)",
                 (*path, "verbs"),
             )
-        )
-    if not rule.names and not listing:
-        out.append(
+        ]
+    if not rule.names:
+        return [
             error(
                 "SA160",
-                f"service account '{name}' is granted secrets without naming them",
+                f"service account '{name}' is granted {what} without naming them",
                 path,
                 hint="add 'names: [...]' with the secrets it needs",
             )
-        )
-    return out
+        ]
+    return []

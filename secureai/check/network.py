@@ -3,23 +3,42 @@
 from __future__ import annotations
 
 from secureai.diagnostics import Diagnostic, SpecPath, error, warning
+from secureai.model.labels import pod_labels
 from secureai.model.spec import Peer, Spec
 
 
 def selects_any(spec: Spec, namespace: str, labels: dict[str, str]) -> bool:
+    """Whether some workload's pods (with the labels compile adds) carry all of `labels`."""
     return any(
-        w.namespace == namespace and all(w.labels.get(k) == v for k, v in labels.items())
-        for w in spec.workloads.values()
+        w.namespace == namespace and labels.items() <= pod_labels(name, w).items()
+        for name, w in spec.workloads.items()
     )
 
 
 def check_network(spec: Spec) -> list[Diagnostic]:
-    out: list[Diagnostic] = []
+    out: list[Diagnostic] = [*_dns_namespace(spec)]
     for name, rule in spec.network.items():
         for side, peers in (("from", rule.from_), ("to", rule.to)):
             for index, peer in enumerate(peers):
                 out.extend(_peer(spec, name, rule.namespace, peer, ("network", name, side, index)))
     return out
+
+
+def _dns_namespace(spec: Spec) -> list[Diagnostic]:
+    """Default deny where cluster DNS runs would cut name resolution for the whole cluster."""
+    dns = spec.kubernetes.cluster_dns.namespace
+    declared = spec.namespaces.get(dns)
+    if declared is None or declared.network != "default-deny":
+        return []
+    return [
+        error(
+            "SA152",
+            f"namespace '{dns}' runs cluster DNS; 'network: default-deny' there would block every "
+            "name lookup in the cluster",
+            ("namespaces", dns, "network"),
+            hint="use 'network: open' for it, or tell secureai where DNS runs in kubernetes.clusterDns",
+        )
+    ]
 
 
 def _peer(spec: Spec, rule: str, default_ns: str, peer: Peer, path: SpecPath) -> list[Diagnostic]:

@@ -14,6 +14,7 @@ def check_workloads(spec: Spec) -> list[Diagnostic]:
         base: SpecPath = ("workloads", name)
         out.extend(_kind_fields(name, w, base))
         out.extend(_image(name, w, base))
+        out.extend(_mount_paths(name, w, base))
         profile = spec.security_profiles.get(w.security_profile or "")
         if profile is not None:
             out.extend(_volumes_in_profile(name, w, profile, base))
@@ -26,6 +27,29 @@ def check_workloads(spec: Spec) -> list[Diagnostic]:
                     hint="without limits one pod can starve the node; add 'resources'",
                 )
             )
+    return out
+
+
+# Where compile mounts the Vault login token (compile/kubernetes/podspec.py).
+VAULT_TOKEN_DIR = "/var/run/secrets/vault"
+
+
+def _mount_paths(name: str, w: Workload, base: SpecPath) -> list[Diagnostic]:
+    """Two volumes at one path are refused by the API server; so is one at the token's path."""
+    taken = {VAULT_TOKEN_DIR: "the Vault login token"} if w.vault is not None else {}
+    out: list[Diagnostic] = []
+    for vol_name, vol in w.volumes.items():
+        where = vol.mount_path.rstrip("/") or "/"
+        if where in taken:
+            out.append(
+                error(
+                    "SA136",
+                    f"workload '{name}' mounts volume '{vol_name}' at {where}, where {taken[where]} "
+                    "is mounted already",
+                    (*base, "volumes", vol_name, "mountPath"),
+                )
+            )
+        taken.setdefault(where, f"volume '{vol_name}'")
     return out
 
 
@@ -90,19 +114,25 @@ def _volumes_in_profile(name: str, w: Workload, profile: SecurityProfile, base: 
 def _host_path(
     name: str, vol_name: str, host_path: str, read_only: bool, profile: SecurityProfile, path: SpecPath
 ) -> list[Diagnostic]:
-    for allowed in profile.allowed_host_paths:
-        prefix = allowed.path_prefix.rstrip("/")
-        if host_path == prefix or host_path.startswith(prefix + "/"):
-            if allowed.read_only and not read_only:
-                return [
-                    error(
-                        "SA134",
-                        f"workload '{name}' mounts host path '{host_path}' writable; "
-                        f"its profile allows '{allowed.path_prefix}' read-only",
-                        (*path, "readOnly"),
-                    )
-                ]
-            return []
+    matching = [
+        allowed
+        for allowed in profile.allowed_host_paths
+        if host_path == allowed.path_prefix.rstrip("/")
+        or host_path.startswith(allowed.path_prefix.rstrip("/") + "/")
+    ]
+    # Like PodSecurityPolicy and the generated admission policy: any matching prefix that
+    # allows writing allows it.
+    if matching and not read_only and all(allowed.read_only for allowed in matching):
+        return [
+            error(
+                "SA134",
+                f"workload '{name}' mounts host path '{host_path}' writable; "
+                f"its profile allows '{matching[0].path_prefix}' read-only",
+                (*path, "readOnly"),
+            )
+        ]
+    if matching:
+        return []
     return [
         error(
             "SA134",

@@ -256,8 +256,7 @@ def _non_root(pod: Pod) -> Iterator[Finding]:
     bad = [
         c
         for c in pod.containers
-        if _sc(c).get("runAsNonRoot") is False
-        or ("runAsNonRoot" not in _sc(c) and pod_value is not True)
+        if _sc(c).get("runAsNonRoot") is False or ("runAsNonRoot" not in _sc(c) and pod_value is not True)
     ]
     if pod_value is False or bad:
         who = _names(bad) if bad else "pod"

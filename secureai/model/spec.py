@@ -355,7 +355,7 @@ class Workload(Model):
     replicas: int | None = Field(None, ge=0)
     schedule: Text | None = None
     labels: Labels = Field(default_factory=dict)
-    security_profile: DnsSubdomain | None = None
+    security_profile: DnsLabel | None = None
     service_account: DnsSubdomain | None = None
     run_as_user: int | None = Field(None, ge=0)
     run_as_group: int | None = Field(None, ge=0)
@@ -460,7 +460,8 @@ class Spec(Model):
     namespaces: dict[DnsLabel, Namespace] = Field(default_factory=dict)
     secrets: dict[DnsSubdomain, Secret] = Field(default_factory=dict)
     vault_secrets: dict[VaultPath, VaultSecret] = Field(default_factory=dict)
-    security_profiles: dict[DnsSubdomain, SecurityProfile] = Field(default_factory=dict)
+    # Profile names become a label value on pods (63 characters at most): a label, not a subdomain.
+    security_profiles: dict[DnsLabel, SecurityProfile] = Field(default_factory=dict)
     workloads: dict[DnsLabel, Workload] = Field(default_factory=dict)
     network: dict[DnsLabel, NetworkRule] = Field(default_factory=dict)
     access: dict[DnsSubdomain, Access] = Field(default_factory=dict)

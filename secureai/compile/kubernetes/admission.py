@@ -13,15 +13,10 @@ Pods without the label are governed by Pod Security Admission only.
 from __future__ import annotations
 
 from secureai.compile.kubernetes.cel import profile_rules
-from secureai.compile.kubernetes.common import (
-    NAMESPACE_NAME,
-    PROFILE_LABEL,
-    Manifest,
-    key_of,
-    resource,
-)
+from secureai.compile.kubernetes.common import Manifest, key_of, resource
 from secureai.compile.kubernetes.scope import cluster_name, profile_accounts
 from secureai.compile.plan import Resource
+from secureai.model.labels import NAMESPACE_NAME, PROFILE_LABEL
 from secureai.model.spec import SecurityProfile, Spec
 
 VAP_GA = 30

@@ -8,12 +8,7 @@ from typing import Any
 from secureai.compile.naming import logical_name
 from secureai.compile.plan import Resource
 from secureai.diagnostics import SpecPath
-
-MANAGED_BY = "app.kubernetes.io/managed-by"
-APP_NAME = "app.kubernetes.io/name"
-PROFILE_LABEL = "secureai.dev/profile"
-NAMESPACE_NAME = "kubernetes.io/metadata.name"
-SECUREAI = "secureai"
+from secureai.model.labels import NAMESPACE_NAME, managed
 
 Manifest = dict[str, Any]
 
@@ -31,11 +26,6 @@ def key_of(api_version: str, kind: str, namespace: str | None, name: str) -> str
 
 def namespace_key(namespace: str) -> str:
     return key_of("v1", "Namespace", None, namespace)
-
-
-def managed(labels: Mapping[str, str] | None = None) -> dict[str, str]:
-    """`labels` plus the managed-by label every secureai object carries."""
-    return {**(labels or {}), MANAGED_BY: SECUREAI}
 
 
 def metadata(

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from secureai.compile.kubernetes.common import NAMESPACE_NAME, managed, resource
+from secureai.compile.kubernetes.common import resource
 from secureai.compile.plan import Resource
+from secureai.model.labels import NAMESPACE_NAME, managed
 from secureai.model.spec import Spec
 
 PSA_MODES = ("enforce", "audit", "warn")

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from secureai.compile.kubernetes.common import NAMESPACE_NAME, Manifest, match_name, resource
+from secureai.compile.kubernetes.common import Manifest, match_name, resource
 from secureai.compile.kubernetes.namespaces import namespace_labels
-from secureai.compile.kubernetes.workloads import pod_labels
 from secureai.compile.plan import Resource
 from secureai.diagnostics import Diagnostic, warning
+from secureai.model.labels import NAMESPACE_NAME, pod_labels
 from secureai.model.spec import NetworkRule, Peer, PortSpec, Spec
 
 NETPOL = "networking.k8s.io/v1"

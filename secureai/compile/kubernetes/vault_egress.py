@@ -7,10 +7,11 @@ is once (`vault.network`), and each reader gets an egress policy to exactly ther
 
 from __future__ import annotations
 
-from secureai.compile.kubernetes.common import APP_NAME, resource
+from secureai.compile.kubernetes.common import resource
 from secureai.compile.kubernetes.network import NETPOL, to_np_peers
 from secureai.compile.plan import Resource
 from secureai.diagnostics import Diagnostic, warning
+from secureai.model.labels import APP_NAME
 from secureai.model.spec import Spec
 
 

@@ -2,30 +2,15 @@
 
 from __future__ import annotations
 
-from secureai.compile.kubernetes.common import (
-    APP_NAME,
-    MANAGED_BY,
-    PROFILE_LABEL,
-    Manifest,
-    key_of,
-    managed,
-    resource,
-)
+from secureai.compile.kubernetes.common import Manifest, key_of, resource
 from secureai.compile.kubernetes.podspec import PodContext, pod_spec
 from secureai.compile.kubernetes.profiles import PSP_REMOVED, psp_binding_key
 from secureai.compile.plan import Resource
 from secureai.diagnostics import Diagnostic, warning
+from secureai.model.labels import APP_NAME, MANAGED_BY, PROFILE_LABEL, pod_labels
 from secureai.model.spec import Spec, Workload
 
 CRONJOB_GA = 21  # batch/v1 CronJob from 1.21; v1beta1 before
-
-
-def pod_labels(name: str, w: Workload) -> dict[str, str]:
-    """The labels every pod of a workload carries; ours win over the user's for our keys."""
-    labels = {**w.labels, APP_NAME: name}
-    if w.security_profile is not None:
-        labels[PROFILE_LABEL] = w.security_profile
-    return managed(labels)
 
 
 def compile_workloads(spec: Spec) -> tuple[list[Resource], list[Diagnostic]]:
