@@ -12,15 +12,13 @@ from pathlib import Path
 import pytest
 from pulumi.automation.events import EngineEvent
 
+from secureai.deploy.display import Progress, render_json, render_text
 from secureai.deploy.events import (
     SIGNATURE_KEY,
     ChangeReport,
     EventCollector,
-    Progress,
     load_event_log,
     parse_event_log,
-    render_json,
-    render_text,
     summarize,
 )
 

@@ -10,16 +10,17 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from secureai.deploy.display import render_json, render_text
     from secureai.deploy.errors import DeployError
-    from secureai.deploy.events import ChangeReport, render_json, render_text
+    from secureai.deploy.events import ChangeReport
     from secureai.deploy.run import ChangeResult, PreviewResult, apply, destroy, preview
     from secureai.deploy.stack import DeployOptions
 
 _EXPORTS = {
     "DeployError": "secureai.deploy.errors",
     "ChangeReport": "secureai.deploy.events",
-    "render_json": "secureai.deploy.events",
-    "render_text": "secureai.deploy.events",
+    "render_json": "secureai.deploy.display",
+    "render_text": "secureai.deploy.display",
     "ChangeResult": "secureai.deploy.run",
     "PreviewResult": "secureai.deploy.run",
     "apply": "secureai.deploy.run",

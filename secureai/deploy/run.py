@@ -20,8 +20,9 @@ from typing import Any
 
 from secureai import exitcodes
 from secureai.compile.plan import Plan, iter_secrets
+from secureai.deploy.display import Progress, render_text
 from secureai.deploy.errors import DeployError, missing_cli, to_deploy_error
-from secureai.deploy.events import ChangeReport, EventCollector, Progress, render_text
+from secureai.deploy.events import ChangeReport, EventCollector
 from secureai.deploy.stack import (
     DeployOptions,
     StackLike,
