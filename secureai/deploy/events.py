@@ -1,4 +1,4 @@
-"""Turn the Pulumi engine's event stream into a per-resource change list, text and JSON.
+"""Turn the Pulumi engine's event stream into a per-resource change report (display.py shows it).
 
 Input is `pulumi.automation.events.EngineEvent` objects, as `on_event` delivers them (or as
 `load_event_log` parses an `--event-log` file). Output carries property *paths* only, never
