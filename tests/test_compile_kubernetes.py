@@ -834,3 +834,27 @@ def test_below_1_25_a_workload_without_profile_gets_the_default_psp(tmp_path: Pa
     binding = manifests[("RoleBinding", "psp:secureai-default")]
     assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "trainer", "namespace": "ml"}]
     assert binding["roleRef"]["name"] == "psp:demo-secureai-default"
+
+
+def test_localhost_seccomp_profile_file_comes_from_the_spec(tmp_path: Path) -> None:
+    from specutil import BASE, WORKLOAD, messages, write_spec
+
+    from secureai.pipeline import compile_path
+
+    text = (BASE + WORKLOAD).replace("  ml: {}", "  ml: { podSecurity: restricted }") + (
+        "    securityProfile: p\n"
+        "securityProfiles:\n  p: { seccompProfile: Localhost, seccompLocalhostProfile: profiles/train.json }\n"
+    )
+    result = compile_path(write_spec(tmp_path, text), {})
+    (deployment,) = [r for r in result.value.plan.resources if r.properties["kind"] == "Deployment"]
+    pod = deployment.properties["spec"]["template"]["spec"]
+    assert pod["securityContext"]["seccompProfile"] == {
+        "type": "Localhost",
+        "localhostProfile": "profiles/train.json",
+    }
+    assert any("'profiles/train.json'" in d.message and d.code == "SA251" for d in result.diagnostics)
+    wrong = text.replace("seccompProfile: Localhost, ", "")
+    assert (
+        "error[SA100]: securityProfiles.p: 'seccompLocalhostProfile' goes with 'seccompProfile: Localhost'"
+        in "\n".join(messages(tmp_path, wrong))
+    )

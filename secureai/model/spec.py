@@ -236,6 +236,21 @@ class SecurityProfile(Model):
     volumes: list[VolumeType] = Field(default_factory=lambda: list(SAFE_VOLUMES))
     allowed_host_paths: list[HostPath] = Field(default_factory=list)
     seccomp_profile: Literal["RuntimeDefault", "Localhost"] = "RuntimeDefault"
+    seccomp_localhost_profile: (
+        Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$")] | None
+    ) = Field(
+        None, description="with Localhost: the profile file, relative to the kubelet's seccomp directory"
+    )
+
+    @model_validator(mode="after")
+    def _localhost_file(self) -> SecurityProfile:
+        if self.seccomp_localhost_profile is not None and self.seccomp_profile != "Localhost":
+            raise ValueError("'seccompLocalhostProfile' goes with 'seccompProfile: Localhost'")
+        return self
+
+    def localhost_profile_path(self, name: str) -> str:
+        """The file a Localhost profile reads: as the spec says, else `secureai/<profile>.json`."""
+        return self.seccomp_localhost_profile or f"secureai/{name}.json"
 
 
 _PORT = re.compile(

@@ -93,8 +93,7 @@ def _pod_security_context(ctx: PodContext) -> Manifest:
 def _seccomp(ctx: PodContext) -> Manifest:
     if ctx.profile.seccomp_profile == "RuntimeDefault":
         return {"type": "RuntimeDefault"}
-    # The spec cannot name a Localhost profile file yet: use a fixed, documented location.
-    path = f"secureai/{ctx.profile_name}.json"
+    path = ctx.profile.localhost_profile_path(ctx.profile_name)
     ctx.diagnostics.append(
         warning(
             "SA251",

@@ -77,7 +77,9 @@ def compile_profile_rbac(spec: Spec) -> list[Resource]:
 def _psp(spec: Spec, name: str, p: SecurityProfile) -> Resource:
     container = container_security_context(p)
     seccomp = (
-        "runtime/default" if p.seccomp_profile == "RuntimeDefault" else f"localhost/secureai/{name}.json"
+        "runtime/default"
+        if p.seccomp_profile == "RuntimeDefault"
+        else f"localhost/{p.localhost_profile_path(name)}"
     )
     body: Manifest = {
         "privileged": p.privileged,
