@@ -48,3 +48,17 @@ def test_readme_lists_every_diagnostic_code() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     missing = [code for code, title in CODES.items() if f"| {code} | {title} |" not in readme]
     assert not missing, f"README's code table is stale: {missing}"
+
+
+def test_readme_spec_reference_is_valid_spec_language() -> None:
+    """The annotated reference in the README passes the schema, so it cannot drift from it."""
+    from secureai.loader import load_text
+    from secureai.model import build_spec
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## The spec", 1)[1]
+    reference = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    document = load_text(reference, "README.md", ROOT / "specs").value
+    assert document is not None
+    result = build_spec(document)
+    assert result.value is not None, [d.text() for d in result.diagnostics]
