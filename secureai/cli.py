@@ -86,7 +86,7 @@ def validate(
     specs: Annotated[
         list[Path],
         typer.Argument(
-            help="Spec files, or directories of them, to check.", show_default=False, metavar="SPEC..."
+            help="Spec files, or directories of them, to check.", show_default=False, metavar="SPEC"
         ),
     ],
     output_format: Annotated[
