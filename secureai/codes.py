@@ -5,11 +5,12 @@ CODES: dict[str, str] = {
     "SA000": "the file cannot be read",
     "SA001": "invalid YAML",
     "SA002": "not a spec file (empty, binary, not UTF-8, too large, or not a mapping)",
-    "SA003": "duplicate key",
+    "SA003": "duplicate key or anchor",
     "SA004": "more than one YAML document",
     "SA005": "nesting too deep",
     "SA006": "alias expansion too large",
     "SA007": "YAML tag not allowed",
+    "SA008": "character that displays other than it parses (line separator, bidi control)",
     # model
     "SA100": "invalid value",
     "SA101": "unknown field",

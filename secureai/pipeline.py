@@ -16,7 +16,7 @@ from secureai import exitcodes
 from secureai.check import run_checks
 from secureai.compile.build import compile_spec
 from secureai.compile.plan import Plan
-from secureai.diagnostics import Diagnostic, Result, has_errors
+from secureai.diagnostics import Diagnostic, Result, error, has_errors
 from secureai.loader import Document, load_file
 from secureai.model import Spec, build_spec
 
@@ -83,21 +83,31 @@ class Validation:
         return exitcodes.OK
 
 
-def spec_files(paths: list[Path]) -> list[Path]:
-    """Files as given; a directory stands for the `*.yaml` and `*.yml` files below it, sorted."""
-    out: list[Path] = []
+def spec_files(paths: list[Path]) -> tuple[list[Path], list[Diagnostic]]:
+    """Files as given; a directory stands for the `*.yaml` and `*.yml` files below it, sorted.
+
+    A file named twice (`specs/ specs/a.yaml`) is checked once. A directory with no spec file
+    is an error, not a pass: CI pointed at the wrong folder must not go green.
+    """
+    out: dict[str, Path] = {}  # by absolute path, so `a.yaml` and `./x/../a.yaml` are one file
+    empty: list[Diagnostic] = []
     for path in paths:
         if path.is_dir():
-            out.extend(sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file()))
+            found = sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+            if not found:
+                empty.append(
+                    error("SA000", "no spec files (*.yaml, *.yml) in this directory").located(str(path), None)
+                )
         else:
-            out.append(path)
-    return out
+            found = [path]
+        for file in found:
+            out.setdefault(os.path.abspath(file), file)
+    return list(out.values()), empty
 
 
 def validate_paths(paths: list[Path], environ: Mapping[str, str] | None = None) -> Validation:
     """All problems of all files in one run."""
-    files = spec_files(paths)
-    found: list[Diagnostic] = []
+    files, found = spec_files(paths)
     for path in files:
         found.extend(compile_path(path, environ).diagnostics)
     return Validation(found, len(files))

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from secureai import __version__
 from secureai.diagnostics import Diagnostic, Severity
@@ -46,15 +48,18 @@ def as_json(diagnostics: Sequence[Diagnostic], files: int) -> str:
 
 
 def _uri(file: str | None) -> str:
+    """A URI GitHub can match to a file of the repository: relative to the working directory
+    (the checkout root in CI), percent-encoded; a file outside it keeps an absolute file URI."""
     if not file:
         return "spec"
     path = Path(file)
-    if path.is_absolute():
-        try:
-            return path.relative_to(Path.cwd()).as_posix()
-        except ValueError:
-            return path.as_uri()
-    return path.as_posix()
+    if not path.is_absolute() and ".." not in path.parts:
+        return quote(path.as_posix())
+    absolute = Path(os.path.abspath(path))  # normalises '..' without following symlinks
+    try:
+        return quote(absolute.relative_to(Path.cwd()).as_posix())
+    except ValueError:
+        return absolute.as_uri()
 
 
 def _result(d: Diagnostic, rule_index: int) -> dict[str, Any]:
@@ -71,13 +76,23 @@ def _result(d: Diagnostic, rule_index: int) -> dict[str, Any]:
     }
 
 
+def _rule(code: str, title: str) -> dict[str, Any]:
+    # GitHub code scanning wants both descriptions and a help text for every rule.
+    return {
+        "id": code,
+        "name": code,
+        "shortDescription": {"text": title},
+        "fullDescription": {"text": title},
+        "help": {"text": f"{code}: {title}. The README's table of diagnostic codes lists every code."},
+    }
+
+
 def as_sarif(diagnostics: Sequence[Diagnostic], files: int) -> str:
     from secureai.codes import CODES  # only SARIF needs the rule titles
 
-    rule_ids = sorted({d.code for d in diagnostics})
-    rules = [
-        {"id": code, "name": code, "shortDescription": {"text": CODES.get(code, code)}} for code in rule_ids
-    ]
+    # Every rule, always in the same order: a rule's index does not depend on what was found.
+    rule_ids = sorted({*CODES, *(d.code for d in diagnostics)})
+    rules = [_rule(code, CODES.get(code, code)) for code in rule_ids]
     index = {code: i for i, code in enumerate(rule_ids)}
     run = {
         "tool": {
@@ -88,6 +103,8 @@ def as_sarif(diagnostics: Sequence[Diagnostic], files: int) -> str:
                 "rules": rules,
             }
         },
+        # libyaml counts columns in characters, not in UTF-16 code units.
+        "columnKind": "unicodeCodePoints",
         "results": [_result(d, index[d.code]) for d in diagnostics],
     }
     return json.dumps({"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}, indent=2, sort_keys=True)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from secureai.compile.plan import SecretValue
+from secureai.loader import read_bounded
 
 CHARSETS = {
     "alphanumeric": string.ascii_letters + string.digits,
@@ -27,8 +28,25 @@ VaultReader = Callable[[str, str], str]
 """(path, key) -> value; given by the caller because it needs a Vault client."""
 
 
+# Kubernetes refuses a Secret whose data exceeds 1 MiB, so no single value may be larger.
+MAX_VALUE_BYTES = 1024 * 1024
+
+
 class ResolveError(Exception):
     """A value could not be obtained. The message names its source, never a value."""
+
+
+def _read_file(path: Path) -> str:
+    """A fromFile value, read bounded: a huge file or a device must not exhaust memory."""
+    try:
+        raw = read_bounded(path, MAX_VALUE_BYTES + 1)
+        if len(raw) > MAX_VALUE_BYTES:
+            raise ResolveError(f"cannot read {path}: larger than 1 MiB, more than a Kubernetes Secret holds")
+        return raw.decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ResolveError(
+            f"cannot read {path}: {getattr(exc, 'strerror', None) or exc.__class__.__name__}"
+        ) from None
 
 
 def generate(length: int, charset: str) -> str:
@@ -51,13 +69,7 @@ def resolve(value: SecretValue, ctx: ResolveContext) -> str:
             raise ResolveError(f"environment variable {value.ref} is not set")
         return ctx.environ[value.ref]
     if value.source == "file":
-        path = ctx.base_dir / value.ref
-        try:
-            return path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ResolveError(
-                f"cannot read {path}: {getattr(exc, 'strerror', None) or exc.__class__.__name__}"
-            ) from None
+        return _read_file(ctx.base_dir / value.ref)
     if value.source == "generate":
         return ctx.generated.get(value.ref) or generate(value.length, value.charset)
     if value.source == "vault":

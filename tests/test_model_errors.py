@@ -80,7 +80,184 @@ CASES = [
         BASE.replace("version: 1\n", "version: 2\n"),
         "spec.yaml:1:10: error[SA100]: version: '2' is not one of '1'",
     ),
+    (
+        "quoted spec version",  # was "'1' is not one of '1' (did you mean '1'?)"
+        BASE.replace("version: 1\n", "version: '1'\n"),
+        "spec.yaml:1:10: error[SA100]: version: expected the number 1, not the string '1'",
+    ),
+    (
+        "boolean spec version",  # was accepted: True == 1 in Python
+        BASE.replace("version: 1\n", "version: true\n"),
+        "spec.yaml:1:10: error[SA100]: version: expected a whole number, got a boolean",
+    ),
+    (
+        "boolean for a number",  # was accepted as 0: root
+        FULL.replace("runAsUser: 10001", "runAsUser: false"),
+        "spec.yaml:11:16: error[SA100]: workloads.trainer.runAsUser: expected a whole number, got a boolean",
+    ),
+    (
+        "quoted number",  # was accepted
+        FULL.replace("runAsUser: 10001", "runAsUser: '10001'"),
+        "spec.yaml:11:16: error[SA100]: workloads.trainer.runAsUser: expected a whole number, got a string",
+    ),
+    (
+        "fraction for a whole number",
+        FULL.replace("runAsUser: 10001", "runAsUser: 1.5"),
+        "spec.yaml:11:16: error[SA100]: workloads.trainer.runAsUser: expected a whole number, got a decimal number",
+    ),
+    (
+        "user id Kubernetes refuses",  # was accepted, and the API server rejected the pod
+        FULL.replace("runAsUser: 10001", "runAsUser: 4294967296"),
+        "spec.yaml:11:16: error[SA100]: workloads.trainer.runAsUser: must be at most 2147483647",
+    ),
+    (
+        "seccomp profile outside the kubelet's directory",  # was accepted
+        FULL + "securityProfiles:\n  p: { seccompProfile: Localhost, seccompLocalhostProfile: ../x.json }\n",
+        "spec.yaml:14:60: error[SA100]: securityProfiles.p.seccompLocalhostProfile: '../x.json' must stay "
+        "inside the kubelet's seccomp directory: no '..'",
+    ),
+    (
+        "port name without a letter",  # was accepted, and the API server rejected the pod
+        FULL + "    ports: ['8080:80']\n",
+        "spec.yaml:13:13: error[SA100]: workloads.trainer.ports[0]: '8080' is not a valid port name: "
+        "it needs a letter, and no '--'",
+    ),
+    (
+        "upper-case port name",  # was "must match ^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+        FULL + "    ports: [{ port: 80, name: HTTP }]\n",
+        "spec.yaml:13:31: error[SA100]: workloads.trainer.ports[0].name: 'HTTP' is not a valid port name: "
+        "lowercase letters, digits and '-'",
+    ),
+    (
+        "lower-case capability",  # was "must match ^[A-Z_]+$"
+        FULL + "securityProfiles:\n  p: { allowedCapabilities: [net_admin] }\n",
+        "spec.yaml:14:30: error[SA100]: securityProfiles.p.allowedCapabilities[0]: 'net_admin' is not a "
+        "capability name such as NET_BIND_SERVICE (upper case)",
+    ),
+    (
+        "mapping missing a field is shown at its key",
+        FULL + "    volumes:\n      scratch:\n        emptyDir: {}\n",
+        "spec.yaml:14:7: error[SA102]: workloads.trainer.volumes.scratch: missing required field 'mountPath'",
+    ),
 ]
+
+TYPOS = [
+    (
+        "volume",
+        FULL + "    volumes:\n      v: { mountPath: /x, emptyDir: {}, readonly: true }\n",
+        "spec.yaml:14:41: error[SA101]: workloads.trainer.volumes.v: unknown field 'readonly' (did you mean 'readOnly'?)",
+    ),
+    (
+        "env value",
+        FULL + "    env:\n      A: { vaule: x }\n",
+        "spec.yaml:14:12: error[SA101]: workloads.trainer.env.A: unknown field 'vaule' (did you mean 'value'?)",
+    ),
+    (
+        "network peer",
+        FULL + "network:\n  r: { namespace: ml, from: [{ pod: { a: b } }], to: [{ namespace: ml }] }\n",
+        "spec.yaml:14:32: error[SA101]: network.r.from[0]: unknown field 'pod' (did you mean 'pods'?)",
+    ),
+    (
+        "access rule",
+        BASE + "access:\n  sa:\n    namespace: ml\n    can:\n      - { verb: [get], resources: [pods] }\n",
+        "spec.yaml:11:11: error[SA101]: access.sa.can[0]: unknown field 'verb' (did you mean 'verbs'?)",
+    ),
+    (
+        "Vault value source",
+        BASE + "vault: {}\nvaultSecrets:\n  a/b:\n    data: { p: { fromEnvv: X } }\n",
+        "spec.yaml:10:18: error[SA101]: vaultSecrets.a/b.data.p: unknown field 'fromEnvv' (did you mean 'fromEnv'?)",
+    ),
+    (
+        "port mapping",
+        FULL + "    ports: [{ port: 80, protocl: TCP }]\n",
+        "spec.yaml:13:25: error[SA101]: workloads.trainer.ports[0]: unknown field 'protocl' (did you mean 'protocol'?)",
+    ),
+    (
+        "empty dir",
+        FULL + "    volumes:\n      v: { mountPath: /x, emptyDir: { sizeLimt: 1Gi } }\n",
+        "spec.yaml:14:39: error[SA101]: workloads.trainer.volumes.v.emptyDir: unknown field 'sizeLimt' (did you mean 'sizeLimit'?)",
+    ),
+]
+
+
+@pytest.mark.parametrize(("case", "text", "expected"), TYPOS, ids=[c[0] for c in TYPOS])
+def test_did_you_mean_at_every_level(tmp_path: Path, case: str, text: str, expected: str) -> None:
+    """One message per misspelt key, at the key; a required field it stands for is not repeated."""
+    assert [m.split("\n")[0] for m in messages(tmp_path, text)] == [expected]
+
+
+SECRET = "s3cr3t-Pa55"
+LEAKS = [
+    (
+        "a secret pasted into fromEnv",
+        BASE + f"secrets:\n  db:\n    namespace: ml\n    data: {{ password: {{ fromEnv: '{SECRET}!' }} }}\n",
+        "spec.yaml:10:34: error[SA100]: secrets.db.data.password.fromEnv: the value is not a valid "
+        "environment variable name",
+    ),
+    (
+        "a secret pasted into fromEnv that Kubernetes would take as a name",
+        BASE + f"secrets:\n  db:\n    namespace: ml\n    data: {{ password: {{ fromEnv: '{SECRET}' }} }}\n",
+        "spec.yaml:10:34: warning[SA121]: secrets.db.data.password: environment variable named in "
+        "'fromEnv' is not set",
+    ),
+    (
+        "a secret in braces, which YAML reads as a key",
+        BASE + f"secrets:\n  db:\n    namespace: ml\n    data: {{ password: {{ {SECRET} }} }}\n",
+        "spec.yaml:10:25: error[SA101]: secrets.db.data.password: unknown field (its name is not shown: "
+        "it may be a secret value)",
+    ),
+    (
+        "a secret name with a dot",  # the old check matched on dotted text and missed it
+        BASE
+        + f"secrets:\n  db.prod:\n    namespace: ml\n    data: {{ p: {{ generate: {{ charset: {SECRET} }} }} }}\n",
+        "spec.yaml:10:39: error[SA100]: secrets.db.prod.data.p.generate.charset: the value is not one of "
+        "'alphanumeric', 'hex', 'base64url', 'printable'",
+    ),
+    (
+        "a Vault path with a dot",
+        BASE
+        + f"vault: {{}}\nvaultSecrets:\n  ml.v1/p:\n    data: {{ p: {{ fromVault: {{ path: '{SECRET} x', key: k }} }} }}\n",
+        "spec.yaml:10:37: error[SA100]: vaultSecrets.ml.v1/p.data.p.fromVault.path: the value is not a valid "
+        "Vault path: segments of letters, digits, '_', '-' and '.', separated by '/', with no leading or trailing '/'",
+    ),
+    (
+        "a plain value where a source belongs",
+        BASE + f"secrets:\n  db:\n    namespace: ml\n    data: {{ password: {SECRET} }}\n",
+        "spec.yaml:10:23: error[SA100]: secrets.db.data.password: expected a mapping, got a string",
+    ),
+]
+
+
+@pytest.mark.parametrize(("case", "text", "expected"), LEAKS, ids=[c[0] for c in LEAKS])
+def test_secret_values_in_wrong_places_are_never_echoed(
+    tmp_path: Path, case: str, text: str, expected: str
+) -> None:
+    found = messages(tmp_path, text)
+    assert SECRET not in "\n".join(found)
+    assert expected in [m.split("\n")[0] for m in found]
+
+
+def test_a_plain_secret_value_gets_the_sources_as_hint(tmp_path: Path) -> None:
+    text = BASE + "secrets:\n  db:\n    namespace: ml\n    data: { password: hunter2 }\n"
+    assert messages(tmp_path, text)[0].split("\n")[1] == (
+        "  hint: say where the value comes from: { fromEnv: VAR }, { fromFile: path }, "
+        "{ generate: {} }, { fromVault: { path: p, key: k } } or { literal: ..., allowPlaintext: true }"
+    )
+
+
+def test_a_merged_value_is_shown_where_it_is_written(tmp_path: Path) -> None:
+    """A workload built from another with `<<` reports the inherited value at its anchor."""
+    text = (
+        BASE
+        + "workloads:\n  trainer: &w\n    namespace: ml\n    image: ghcr.io/acme/train:latest\n"
+        + "    runAsUser: 10001\n    resources: { limits: { cpu: '1' } }\n"
+        + "  tuner:\n    <<: *w\n    command: [tune]\n"
+    )
+    found = [m.split("\n")[0] for m in messages(tmp_path, text) if "SA130" in m]
+    assert found == [
+        "spec.yaml:10:12: warning[SA130]: workload 'trainer' uses image 'ghcr.io/acme/train:latest' without a pinned tag",
+        "spec.yaml:10:12: warning[SA130]: workload 'tuner' uses image 'ghcr.io/acme/train:latest' without a pinned tag",
+    ]
 
 
 @pytest.mark.parametrize(("case", "text", "expected"), CASES, ids=[c[0] for c in CASES])

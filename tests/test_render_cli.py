@@ -131,3 +131,25 @@ def test_example_renders_what_the_golden_holds(tmp_path: Path) -> None:
     )
     expected = sorted(p.relative_to(golden).as_posix() for p in golden.rglob("*") if p.is_file())
     assert rendered == expected
+
+
+def test_an_unwritable_output_is_an_error_not_a_crash(tmp_path: Path) -> None:
+    blocker = tmp_path / "file.txt"
+    blocker.write_text("a file, not a folder", encoding="utf-8")
+    result = runner.invoke(app, ["render", str(write_spec(tmp_path, SPEC)), "-o", str(blocker / "out")])
+    assert result.exit_code == 2
+    assert f"error: cannot write {blocker / 'out' / 'kubernetes'}: Not a directory" in result.output
+    assert "internal error" not in result.output
+
+
+def test_a_from_file_value_is_read_bounded(tmp_path: Path) -> None:
+    """A Kubernetes Secret holds at most 1 MiB: a bigger file (or a device) is refused, not
+    read into memory whole."""
+    (tmp_path / "big.bin").write_bytes(b"x" * (1024 * 1024 + 1))
+    spec = write_spec(tmp_path, SPEC.replace("{ fromEnv: DB_PASSWORD }", "{ fromFile: big.bin }"))
+    result = runner.invoke(app, ["render", str(spec), "-o", str(tmp_path / "out"), "--include-secret-values"])
+    assert result.exit_code == 2
+    assert (
+        f"error: cannot read {tmp_path / 'big.bin'}: larger than 1 MiB, more than a Kubernetes Secret holds"
+        in result.output
+    )

@@ -76,7 +76,7 @@ CASES = [
         FULL.replace("  ml: {}\n", "  ml: {}\n  other: {}\n")
         + "    env:\n      DB: { secret: db, key: password }\n"
         "secrets:\n  db:\n    namespace: other\n    data: { password: { fromEnv: DB_PASSWORD } }\n",
-        "spec.yaml:15:11: error[SA115]: workload 'trainer' in namespace 'ml' reads secret 'db' from namespace 'other'; pods can only read secrets of their own namespace",
+        "spec.yaml:15:21: error[SA115]: workload 'trainer' in namespace 'ml' reads secret 'db' from namespace 'other'; pods can only read secrets of their own namespace",
     ),
     (
         "SA116",
@@ -119,7 +119,7 @@ CASES = [
     (
         "SA131",
         FULL + "    kind: CronJob\n",
-        "spec.yaml:9:5: error[SA131]: workload 'trainer' is a CronJob and needs a 'schedule'",
+        "spec.yaml:13:11: error[SA131]: workload 'trainer' is a CronJob and needs a 'schedule'",
     ),
     (
         "SA132",
@@ -141,7 +141,7 @@ CASES = [
     (
         "SA135",
         FULL.replace('    resources: { limits: { cpu: "1", memory: 1Gi } }\n', ""),
-        "spec.yaml:9:5: warning[SA135]: workload 'trainer' sets no resource requests or limits",
+        "spec.yaml:8:3: warning[SA135]: workload 'trainer' sets no resource requests or limits",
     ),
     (
         "SA136",
@@ -221,7 +221,13 @@ CASES = [
     (
         "SA300",
         BASE + "vaultSecrets:\n  ai/params:\n    data: { a: 1 }\n",
-        "spec.yaml:8:3: error[SA300]: the spec declares vaultSecrets but has no 'vault' section",
+        "spec.yaml:7:1: error[SA300]: the spec declares vaultSecrets but has no 'vault' section",
+    ),
+    (
+        "SA300",
+        BASE
+        + "secrets:\n  db:\n    namespace: ml\n    data: { token: { fromVault: { path: ai/params, key: t } } }\n",
+        "spec.yaml:10:33: error[SA300]: secrets.db.data.token: comes from Vault, but the spec has no 'vault' section",
     ),
     (
         "SA301",
@@ -237,7 +243,7 @@ CASES = [
     (
         "SA303",
         BASE + "vault: {}\nvaultSecrets:\n  secret/ai/params:\n    data: { a: 1 }\n",
-        "spec.yaml:10:5: error[SA303]: vault secret 'secret/ai/params': write the logical path; secureai adds the mount and the KV v2 'data/' prefix itself",
+        "spec.yaml:9:3: error[SA303]: vault secret 'secret/ai/params': write the logical path; secureai adds the mount and the KV v2 'data/' prefix itself",
     ),
 ]
 
@@ -255,7 +261,7 @@ def test_every_registered_check_code_is_tested() -> None:
     from secureai.codes import CODES
 
     tested = {c[0] for c in CASES} | {c[0] for c in VAULT_PATH_CASES}
-    loader_codes = {f"SA00{i}" for i in range(8)}
+    loader_codes = {f"SA00{i}" for i in range(9)}
     untested = {c for c in CODES if c.startswith(("SA1", "SA3"))} - tested - loader_codes
     assert not untested, f"codes without an exact-message test: {sorted(untested)}"
 
@@ -263,7 +269,21 @@ def test_every_registered_check_code_is_tested() -> None:
 def test_all_problems_of_a_file_in_one_run(tmp_path: Path) -> None:
     text = FULL.replace("image:", "imagee:").replace("project: demo", "project: Demo")
     found = messages(tmp_path, text)
-    assert [m.split(": ")[1] for m in found] == ["error[SA100]", "error[SA102]", "error[SA101]"]
+    assert [m.split(": ")[1] for m in found] == ["error[SA100]", "error[SA101]"]
+
+
+def test_a_misspelt_required_field_is_one_problem(tmp_path: Path) -> None:
+    """'imagee' is unknown and 'image' missing: the first message says both, the second is noise."""
+    found = [m.split("\n")[0] for m in messages(tmp_path, FULL.replace("image:", "imagee:"))]
+    assert found == [
+        "spec.yaml:10:5: error[SA101]: workloads.trainer: unknown field 'imagee' (did you mean 'image'?)"
+    ]
+    # Without the misspelling, the missing field is reported, at the key of its mapping.
+    found = [
+        m.split("\n")[0]
+        for m in messages(tmp_path, FULL.replace("    image: ghcr.io/acme/train:1.0.0\n", ""))
+    ]
+    assert found == ["spec.yaml:8:3: error[SA102]: workloads.trainer: missing required field 'image'"]
 
 
 def test_secret_values_never_appear_in_messages(tmp_path: Path) -> None:
@@ -296,9 +316,13 @@ def test_wildcard_resources_are_secrets_too(tmp_path: Path) -> None:
         BASE
         + "access:\n  reader:\n    namespace: ml\n    can:\n      - { verbs: [list], resources: ['*'] }\n"
     )
-    assert first(tmp_path, text, "SA161").split("\n")[0].endswith(
-        "error[SA161]: service account 'reader' may list every resource ('*'), secrets included, "
-        "which returns the contents of every secret in reach"
+    assert (
+        first(tmp_path, text, "SA161")
+        .split("\n")[0]
+        .endswith(
+            "error[SA161]: service account 'reader' may list every resource ('*'), secrets included, "
+            "which returns the contents of every secret in reach"
+        )
     )
 
 
@@ -317,3 +341,35 @@ def test_selectors_may_use_the_labels_secureai_adds(tmp_path: Path) -> None:
         + "network:\n  r:\n    namespace: ml\n    from: [{ pods: { app.kubernetes.io/name: trainer } }]\n    to: [{ cidr: 10.0.0.0/8 }]\n"
     )
     assert not [m for m in messages(tmp_path, text) if "SA150" in m]
+
+
+def test_creating_secrets_needs_no_names(tmp_path: Path) -> None:
+    """Names cannot limit `create` (SA164), and creating shows no secret: no SA160 either,
+    else a spec that needs to create secrets could never pass."""
+    grant = "      - { verbs: [create], resources: [secrets] }\n"
+    found = messages(tmp_path, BASE + f"access:\n  maker:\n    namespace: ml\n    can:\n{grant}")
+    assert not [m for m in found if "SA16" in m], found
+    both = grant.replace("[create]", "[create, get]")
+    found = messages(tmp_path, BASE + f"access:\n  maker:\n    namespace: ml\n    can:\n{both}")
+    assert [m.split(": ", 1)[1] for m in found if "SA160" in m] == [
+        "error[SA160]: service account 'maker' is granted secrets without naming them\n"
+        "  hint: add 'names: [...]' with the secrets it needs"
+    ]
+
+
+def test_from_file_that_is_a_directory(tmp_path: Path) -> None:
+    (tmp_path / "certs").mkdir()
+    text = BASE + "secrets:\n  tls:\n    namespace: ml\n    data: { ca: { fromFile: certs } }\n"
+    assert first(tmp_path, text, "SA120").split("\n")[0] == (
+        "spec.yaml:10:29: error[SA120]: secrets.tls.data.ca: file 'certs' is not a regular file "
+        "(paths are relative to the spec file)"
+    )
+
+
+@pytest.mark.parametrize("resources", ["{}", "{ limits: {} }", "{ requests: {}, limits: {} }"])
+def test_empty_resources_are_no_resources(tmp_path: Path, resources: str) -> None:
+    """Compile writes no `resources` for these, so they are warned about like a missing one."""
+    text = FULL.replace('resources: { limits: { cpu: "1", memory: 1Gi } }', f"resources: {resources}")
+    assert first(tmp_path, text, "SA135").split("\n")[0] == (
+        "spec.yaml:8:3: warning[SA135]: workload 'trainer' sets no resource requests or limits"
+    )

@@ -8,6 +8,8 @@ from secureai.model.spec import Access, AccessRule, Spec
 _READS_ALL = {"list", "watch", "*"}
 # The authorizer cannot match these against resourceNames (no name is known, or many are).
 _NAMELESS_VERBS = {"create", "deletecollection"}
+# Creating a secret shows no other secret's contents, and names cannot limit it anyway.
+_DISCLOSES_NOTHING = {"create"}
 
 
 def check_access(spec: Spec) -> list[Diagnostic]:
@@ -72,7 +74,7 @@ def _secrets(name: str, access: Access, rule: AccessRule, path: SpecPath) -> lis
                 (*path, "verbs"),
             )
         ]
-    if not rule.names:
+    if not rule.names and set(rule.verbs) - _DISCLOSES_NOTHING:
         return [
             error(
                 "SA160",

@@ -105,7 +105,7 @@ def _secret_key(
                 "SA115",
                 f"{owner} in namespace '{namespace}' reads secret '{secret}' from namespace "
                 f"'{declared.namespace}'; pods can only read secrets of their own namespace",
-                path,
+                (*path, "secret") if key else path,
                 hint="declare the secret in the workload's namespace",
             )
         ]

@@ -5,11 +5,14 @@ Messages name the source (variable, file), never a value.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from secureai.diagnostics import Diagnostic, SpecPath, error, warning
 from secureai.model.spec import Spec, ValueSource
+
+_SHELL_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 def value_sources(spec: Spec) -> Iterator[tuple[SpecPath, ValueSource]]:
@@ -30,7 +33,7 @@ def check_values(spec: Spec, base_dir: Path, environ: Mapping[str, str]) -> list
             out.append(
                 error(
                     "SA300",
-                    "a value comes from Vault, but the spec has no 'vault' section",
+                    f"{'.'.join(map(str, path))}: comes from Vault, but the spec has no 'vault' section",
                     (*path, "fromVault"),
                     hint="add 'vault: {}' to use the defaults",
                 )
@@ -45,19 +48,22 @@ def _check_source(
     if source.from_file is not None:
         file = base_dir / source.from_file
         if not file.is_file():
+            problem = "is not a regular file" if file.exists() else "does not exist"
             return [
                 error(
                     "SA120",
-                    f"{where}: file '{source.from_file}' does not exist (paths are relative "
-                    "to the spec file)",
+                    f"{where}: file '{source.from_file}' {problem} (paths are relative to the spec file)",
                     (*path, "fromFile"),
                 )
             ]
     if source.from_env is not None and source.from_env not in environ:
+        # A name no shell could export is more likely the secret itself, pasted in the wrong
+        # field: say where it is written instead of repeating it.
+        variable = source.from_env if _SHELL_NAME.match(source.from_env) else "named in 'fromEnv'"
         return [
             warning(
                 "SA121",
-                f"{where}: environment variable {source.from_env} is not set",
+                f"{where}: environment variable {variable} is not set",
                 (*path, "fromEnv"),
                 hint="set it where secureai preview/apply runs; validate does not need it",
             )

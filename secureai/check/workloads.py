@@ -18,7 +18,7 @@ def check_workloads(spec: Spec) -> list[Diagnostic]:
         profile = spec.security_profiles.get(w.security_profile or "")
         if profile is not None:
             out.extend(_volumes_in_profile(name, w, profile, base))
-        if w.resources is None:
+        if not _sets_amounts(w):
             out.append(
                 warning(
                     "SA135",
@@ -28,6 +28,14 @@ def check_workloads(spec: Spec) -> list[Diagnostic]:
                 )
             )
     return out
+
+
+def _sets_amounts(w: Workload) -> bool:
+    """Whether any request or limit is set: `resources: {}` compiles to no resources at all."""
+    if w.resources is None:
+        return False
+    amounts = (w.resources.requests, w.resources.limits)
+    return any(a is not None and a.model_dump(exclude_none=True) for a in amounts)
 
 
 # Where compile mounts the Vault login token (compile/kubernetes/podspec.py).
@@ -56,7 +64,7 @@ def _mount_paths(name: str, w: Workload, base: SpecPath) -> list[Diagnostic]:
 def _kind_fields(name: str, w: Workload, base: SpecPath) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     if w.kind == "CronJob" and w.schedule is None:
-        out.append(error("SA131", f"workload '{name}' is a CronJob and needs a 'schedule'", base))
+        out.append(error("SA131", f"workload '{name}' is a CronJob and needs a 'schedule'", (*base, "kind")))
     if w.kind != "CronJob" and w.schedule is not None:
         out.append(
             error(

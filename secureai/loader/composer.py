@@ -1,9 +1,9 @@
 """Python data from YAML parser events: positions recorded, limits enforced, no constructor run.
 
 The composer is iterative (an explicit stack), so no input can exhaust Python's recursion.
-Only the standard tags are accepted: `!!python/...` and every other tag is an error, never code.
-Alias expansion is counted as it happens, so a billion-laughs file stops after a few
-thousand events with bounded memory.
+Only the standard tags are accepted, each on the kind of node it names: `!!python/...` and
+every other tag is an error, never code. Alias expansion is counted as it happens, so a
+billion-laughs file stops after a few thousand events with bounded memory.
 """
 
 from __future__ import annotations
@@ -14,14 +14,15 @@ from typing import Any
 import yaml
 
 from secureai.diagnostics import Diagnostic, Position, Severity, SpecPath
-from secureai.loader.scalars import YamlFloat, YamlInt, raw_text, resolve_plain, with_source
+from secureai.loader.scalars import YamlFloat, YamlInt, resolve_plain, with_source
 from secureai.loader.sourcemap import SourceMap
 
 MAX_DEPTH = 64
 MAX_NODES = 500_000
 
 _CORE = "tag:yaml.org,2002:"
-_ALLOWED_TAGS = {f"{_CORE}{t}" for t in ("str", "int", "float", "bool", "null", "map", "seq")}
+_SCALAR_TAGS = {f"{_CORE}{t}" for t in ("str", "int", "float", "bool", "null")}
+_KIND_TAGS = {"map": f"{_CORE}map", "seq": f"{_CORE}seq"}
 _MERGE_KEY = "<<"
 
 
@@ -35,13 +36,35 @@ def position_of(mark: Any) -> Position:
     return Position(mark.line + 1, mark.column + 1)
 
 
+def _short_tag(tag: str) -> str:
+    return "!!" + tag[len(_CORE) :] if tag.startswith(_CORE) else tag
+
+
+@dataclass
+class _Key:
+    """A mapping key waiting for its value."""
+
+    text: str
+    position: Position
+    merge: bool  # a plain `<<`: YAML's merge key (a quoted '<<' is just a key)
+
+
+@dataclass
+class _Anchor:
+    value: Any
+    weight: int
+    path: SpecPath | None  # where the anchored node is written; None for a key
+    position: Position
+
+
 @dataclass
 class _Frame:
     kind: str  # "map" or "seq"
     path: SpecPath
     anchor: str | None
-    items: list[Any] = field(default_factory=list)  # seq items, or (key, key_pos, value) triples
-    pending_key: tuple[str, Position] | None = None
+    position: Position
+    items: list[Any] = field(default_factory=list)  # seq items, or (_Key, value) pairs
+    pending_key: _Key | None = None
     weight: int = 1
 
 
@@ -51,7 +74,7 @@ class Composer:
     def __init__(self, source_map: SourceMap):
         self.smap = source_map
         self.stack: list[_Frame] = []
-        self.anchors: dict[str, tuple[Any, int]] = {}
+        self.anchors: dict[str, _Anchor] = {}
         self.total = 0
         self.root: Any = None
         self.documents = 0
@@ -72,14 +95,12 @@ class Composer:
         elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
             frame = self.stack.pop()
             value = self._finish(frame)
-            self._add(value, frame.weight, frame.anchor, None)
+            self._add(value, frame.weight)
+            self._remember(frame.anchor, value, frame.weight, frame.path, frame.position)
         elif isinstance(event, yaml.ScalarEvent):
             self._scalar(event)
         elif isinstance(event, yaml.AliasEvent):
-            if event.anchor not in self.anchors:
-                raise LoadError("SA001", f"unknown alias '*{event.anchor}'", position_of(event.start_mark))
-            value, weight = self.anchors[event.anchor]
-            self._place(event, value, weight, None, is_key_allowed=False)
+            self._alias(event)
 
     def _count(self, weight: int, event: Any) -> None:
         self.total += weight
@@ -91,10 +112,22 @@ class Composer:
                 hint="anchors and aliases may repeat data, but not multiply it without bound",
             )
 
-    def _check_tag(self, event: Any) -> None:
+    def _check_tag(self, event: Any, kind: str) -> None:
+        """Only the core schema's tags, each on its own kind of node (`!!map` on a mapping)."""
         tag = event.tag
-        if tag is None or tag in _ALLOWED_TAGS or tag == "!":
+        if tag is None or tag == "!":
             return
+        fitting = _SCALAR_TAGS if kind == "scalar" else {_KIND_TAGS[kind]}
+        if tag in fitting:
+            return
+        if tag in _SCALAR_TAGS or tag in _KIND_TAGS.values():
+            noun = {"scalar": "a single value", "map": "a mapping", "seq": "a list"}[kind]
+            raise LoadError(
+                "SA007",
+                f"tag '{_short_tag(tag)}' cannot be used on {noun}",
+                position_of(event.start_mark),
+                hint="remove the tag; plain YAML needs none",
+            )
         raise LoadError(
             "SA007",
             f"tag '{tag}' is not allowed; a spec holds plain data only",
@@ -102,8 +135,29 @@ class Composer:
             hint="remove the tag; secureai never constructs objects from YAML tags",
         )
 
+    def _remember(
+        self, anchor: str | None, value: Any, weight: int, path: SpecPath | None, position: Position
+    ) -> None:
+        """Record an anchor. Defining one twice is legal YAML, but then an alias silently means
+        the last definition, which a reviewer reading the first would not expect."""
+        if not anchor:
+            return
+        earlier = self.anchors.get(anchor)
+        if earlier is not None:
+            self.diagnostics.append(
+                Diagnostic(
+                    Severity.ERROR,
+                    "SA003",
+                    f"anchor '&{anchor}' is defined again (first defined at line {earlier.position.line})",
+                    position=position,
+                    hint="an alias would mean the last definition; give each anchor its own name",
+                )
+            )
+        self.anchors[anchor] = _Anchor(value, weight, path, position)
+
     def _start(self, event: Any) -> None:
-        self._check_tag(event)
+        kind = "map" if isinstance(event, yaml.MappingStartEvent) else "seq"
+        self._check_tag(event, kind)
         if len(self.stack) >= MAX_DEPTH:
             raise LoadError(
                 "SA005",
@@ -111,10 +165,13 @@ class Composer:
                 position_of(event.start_mark),
             )
         path = self._child_path(event)
-        self.smap.values.setdefault(path, position_of(event.start_mark))
-        kind = "map" if isinstance(event, yaml.MappingStartEvent) else "seq"
+        position = position_of(event.start_mark)
+        if path not in self.smap.values:  # a duplicate key's value must not move the first one
+            self.smap.values[path] = position
+            if not event.flow_style:
+                self.smap.blocks.add(path)
         self._count(1, event)
-        self.stack.append(_Frame(kind, path, event.anchor))
+        self.stack.append(_Frame(kind, path, event.anchor, position))
 
     def _child_path(self, event: Any) -> SpecPath:
         if not self.stack:
@@ -128,11 +185,21 @@ class Composer:
                 "a mapping key must be a plain string, not a list or a mapping",
                 position_of(event.start_mark),
             )
-        return (*parent.path, parent.pending_key[0])
+        return (*parent.path, parent.pending_key.text)
+
+    def _wants_key(self) -> bool:
+        return bool(self.stack) and self.stack[-1].kind == "map" and self.stack[-1].pending_key is None
 
     def _scalar(self, event: Any) -> None:
-        self._check_tag(event)
+        self._check_tag(event, "scalar")
         self._count(1, event)
+        position = position_of(event.start_mark)
+        if self._wants_key():
+            # A key is a name: its text as written (`true`, `null`, `1.30`), never a parsed value.
+            plain = event.tag is None and event.implicit[0]
+            self._key(event.value, position, merge=plain and event.value == _MERGE_KEY)
+            self._remember(event.anchor, event.value, 1, None, position)
+            return
         value: Any
         tag = event.tag
         if tag is None and event.implicit[0]:
@@ -141,7 +208,31 @@ class Composer:
             value = event.value
         else:
             value = self._explicit(tag, event)
-        self._place(event, value, 1, event.anchor, is_key_allowed=True)
+        path = self._child_path(event)
+        self.smap.values.setdefault(path, position)
+        self._add(value, 1)
+        self._remember(event.anchor, value, 1, path, position)
+
+    def _alias(self, event: Any) -> None:
+        anchor = self.anchors.get(event.anchor)
+        position = position_of(event.start_mark)
+        if anchor is None:
+            raise LoadError("SA001", f"unknown alias '*{event.anchor}'", position)
+        if self._wants_key():
+            if not isinstance(anchor.value, str):
+                raise LoadError("SA001", "a mapping key must be a plain string", position)
+            self._count(1, event)
+            self._key(anchor.value, position, merge=False)
+            return
+        self._count(anchor.weight, event)
+        path = self._child_path(event)
+        self.smap.values.setdefault(path, position)
+        if anchor.path is not None:
+            self.smap.aliases.setdefault(path, anchor.path)
+        self._add(anchor.value, anchor.weight)
+
+    def _key(self, text: str, position: Position, merge: bool) -> None:
+        self.stack[-1].pending_key = _Key(text, position, merge)
 
     def _explicit(self, tag: str, event: Any) -> Any:
         resolved = resolve_plain(event.value)
@@ -154,33 +245,15 @@ class Composer:
         if isinstance(resolved, YamlInt) and expected is YamlFloat:
             return with_source(YamlFloat, float(resolved), event.value)
         if not isinstance(resolved, expected):
+            # The value is not repeated: it may be a secret.
             raise LoadError(
-                "SA001", f"'{event.value}' is not a valid {tag[len(_CORE) :]}", position_of(event.start_mark)
+                "SA001",
+                f"the value tagged '{_short_tag(tag)}' is not a valid {tag[len(_CORE) :]}",
+                position_of(event.start_mark),
             )
         return resolved
 
-    def _place(self, event: Any, value: Any, weight: int, anchor: str | None, is_key_allowed: bool) -> None:
-        if self.stack and self.stack[-1].kind == "map" and self.stack[-1].pending_key is None:
-            frame = self.stack[-1]
-            if not is_key_allowed and not isinstance(value, str):
-                raise LoadError(
-                    "SA001", "a mapping key must be a plain string", position_of(event.start_mark)
-                )
-            key = raw_text(value)
-            key = "" if key is None else str(key)
-            frame.pending_key = (key, position_of(event.start_mark))
-            if anchor:
-                self.anchors[anchor] = (key, 1)
-            return
-        path = self._child_path(event)
-        self.smap.values.setdefault(path, position_of(event.start_mark))
-        if weight > 1:
-            self._count(weight, event)
-        self._add(value, weight, anchor, event)
-
-    def _add(self, value: Any, weight: int, anchor: str | None, event: Any) -> None:
-        if anchor:
-            self.anchors[anchor] = (value, weight)
+    def _add(self, value: Any, weight: int) -> None:
         if not self.stack:
             self.root = value
             return
@@ -190,37 +263,50 @@ class Composer:
             parent.items.append(value)
             return
         assert parent.pending_key is not None
-        key, key_pos = parent.pending_key
-        parent.items.append((key, key_pos, value))
+        parent.items.append((parent.pending_key, value))
         parent.pending_key = None
 
     def _finish(self, frame: _Frame) -> Any:
         if frame.kind == "seq":
             return list(frame.items)
         result: dict[str, Any] = {}
-        merges: list[Any] = []
-        for key, key_pos, value in frame.items:
-            if key == _MERGE_KEY:
-                merges.extend(value if isinstance(value, list) else [value])
+        merges: list[tuple[Any, SpecPath]] = []
+        seen: dict[str, Position] = {}
+        for key, value in frame.items:
+            first = seen.get(key.text)
+            if first is not None:
+                self._duplicate(key, first)
                 continue
-            path = (*frame.path, key)
-            if key in result:
-                first = self.smap.keys[path]
-                self.diagnostics.append(
-                    Diagnostic(
-                        Severity.ERROR,
-                        "SA003",
-                        f"duplicate key '{key}' (first defined at line {first.line})",
-                        position=key_pos,
-                        hint="YAML keeps only one of them; remove or rename the other",
-                    )
-                )
+            seen[key.text] = key.position
+            if key.merge:
+                merges.extend(self._merge_sources(frame.path, value))
                 continue
-            self.smap.keys[path] = key_pos
-            result[key] = value
-        for merged in merges:
+            self.smap.keys[(*frame.path, key.text)] = key.position
+            result[key.text] = value
+        if merges:
+            self.smap.merges[frame.path] = [source for _, source in merges]
+        for merged, source in merges:
             if not isinstance(merged, dict):
-                raise LoadError("SA001", "'<<' merges mappings only", self.smap.values.get(frame.path))
-            for key, value in merged.items():
-                result.setdefault(key, value)
+                raise LoadError("SA001", "'<<' merges mappings only", self.smap.values.get(source))
+            for key_text, value in merged.items():
+                result.setdefault(key_text, value)
         return result
+
+    def _duplicate(self, key: _Key, first: Position) -> None:
+        self.diagnostics.append(
+            Diagnostic(
+                Severity.ERROR,
+                "SA003",
+                f"duplicate key '{key.text}' (first defined at line {first.line})",
+                position=key.position,
+                hint="YAML keeps only one of them; remove or rename the other",
+            )
+        )
+
+    @staticmethod
+    def _merge_sources(path: SpecPath, value: Any) -> list[tuple[Any, SpecPath]]:
+        """`<<: *a` or `<<: [*a, *b]`: each merged node with where it is written."""
+        where = (*path, _MERGE_KEY)
+        if isinstance(value, list):
+            return [(item, (*where, index)) for index, item in enumerate(value)]
+        return [(value, where)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from secureai.diagnostics import Diagnostic, Position, SpecPath
+from secureai.diagnostics import Diagnostic, PathElem, Position, SpecPath
 
 
 @dataclass
@@ -14,24 +14,48 @@ class SourceMap:
     file: str
     values: dict[SpecPath, Position] = field(default_factory=dict)
     keys: dict[SpecPath, Position] = field(default_factory=dict)
+    # An alias stands where it is written, but what lies below it is written at its anchor.
+    aliases: dict[SpecPath, SpecPath] = field(default_factory=dict)
+    # A mapping's `<<` entries: its merged keys are written in these nodes (the first one wins).
+    merges: dict[SpecPath, list[SpecPath]] = field(default_factory=dict)
+    # Block collections "start" at their first entry, so they are shown at their key instead.
+    blocks: set[SpecPath] = field(default_factory=set)
 
     def locate(self, path: SpecPath, *, key: bool = False) -> Position | None:
         """The position of `path`, or of its nearest ancestor that the file spells out.
 
         Elements that the file does not contain (pydantic adds union member names and
-        validator labels to error locations) are skipped rather than ending the walk.
+        validator labels to error locations) are skipped rather than ending the walk. Below an
+        alias or a merge key the walk continues where the data is written: at the anchor.
         """
         best = self.values.get(())
         current: SpecPath = ()
         for elem in path:
-            candidate = (*current, elem)
-            if candidate not in self.values:
+            found = self._written(current, elem)
+            if found is None:
                 continue
-            current = candidate
+            current = found
             best = self.values[current]
-        if key and current in self.keys:
+        if (key or current in self.blocks) and current in self.keys:
             return self.keys[current]
         return best
+
+    def _written(self, parent: SpecPath, elem: PathElem) -> SpecPath | None:
+        """Where the file spells out entry `elem` of the node at `parent`, if anywhere.
+
+        Aliases and merges only point back at nodes that were complete when they were used,
+        so following them always ends.
+        """
+        while parent in self.aliases:
+            parent = self.aliases[parent]
+        candidate = (*parent, elem)
+        if candidate in self.values:
+            return candidate
+        for source in self.merges.get(parent, ()):
+            found = self._written(source, elem)
+            if found is not None:
+                return found
+        return None
 
     def position_diagnostic(self, diagnostic: Diagnostic) -> Diagnostic:
         if diagnostic.position is not None:

@@ -15,11 +15,10 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from secureai.diagnostics import Diagnostic, Result, SpecPath, did_you_mean, error
-from secureai.loader import Document
+from secureai.diagnostics import Diagnostic, Result, SpecPath, closest, did_you_mean, error
+from secureai.loader import Document, raw_text
 from secureai.model.spec import Spec
 
-_SECRET_DATA = re.compile(r"^(secrets|vaultSecrets)\.[^.]+\.data\.")
 _TYPE_NAMES = {
     "string_type": "a string",
     "bool_type": "true or false",
@@ -33,6 +32,10 @@ _TYPE_NAMES = {
     "model_attributes_type": "a mapping",
     "list_type": "a list",
 }
+_SOURCES_HINT = (
+    "say where the value comes from: { fromEnv: VAR }, { fromFile: path }, { generate: {} }, "
+    "{ fromVault: { path: p, key: k } } or { literal: ..., allowPlaintext: true }"
+)
 
 
 def build_spec(document: Document) -> Result[Spec]:
@@ -40,10 +43,33 @@ def build_spec(document: Document) -> Result[Spec]:
     try:
         spec = Spec.model_validate(document.data, by_alias=True, by_name=False)
     except ValidationError as exc:
-        diags = [_diagnostic(e, document) for e in exc.errors(include_url=False, include_context=True)]
+        errors = exc.errors(include_url=False, include_context=True)
+        typos = _misspelt_fields(errors, document)
+        diags = [_diagnostic(e, document) for e in errors if not _explained_by_typo(e, document, typos)]
         unique = {(d.code, d.position, d.message): d for d in diags}
         return Result(None, sorted(unique.values(), key=Diagnostic.sort_key))
     return Result(spec, [])
+
+
+def _misspelt_fields(errors: list[Any], document: Document) -> set[tuple[SpecPath, str]]:
+    """(mapping, field) for each unknown key that is a misspelling of an allowed field."""
+    out: set[tuple[SpecPath, str]] = set()
+    for err in errors:
+        if err["type"] != "extra_forbidden":
+            continue
+        path = data_path(document.data, tuple(err["loc"]))
+        if path:
+            meant = closest(str(path[-1]), allowed_fields(path[:-1]))
+            if meant is not None:
+                out.add((path[:-1], meant))
+    return out
+
+
+def _explained_by_typo(err: Any, document: Document, typos: set[tuple[SpecPath, str]]) -> bool:
+    """`verb: [get]` is one problem: the unknown 'verb' says it, so 'verbs' missing is not repeated."""
+    if err["type"] != "missing":
+        return False
+    return (data_path(document.data, tuple(err["loc"])), str(err["loc"][-1])) in typos
 
 
 def data_path(data: Any, loc: tuple[Any, ...]) -> SpecPath:
@@ -68,11 +94,19 @@ def _dotted(path: SpecPath) -> str:
     return out or "spec"
 
 
+def under_secret_data(path: SpecPath) -> bool:
+    """Whether `path` is at or below a value of `secrets.*.data` or `vaultSecrets.*.data`.
+
+    Decided on the path, not its dotted text: secret names and Vault paths may contain dots.
+    """
+    return len(path) >= 4 and path[0] in ("secrets", "vaultSecrets") and path[2] == "data"
+
+
 def _diagnostic(err: Any, document: Document) -> Diagnostic:
     loc = tuple(err["loc"])
     path = data_path(document.data, loc)
     on_key = bool(loc) and loc[-1] == "[key]"
-    message, hint = _message(err, path)
+    message, hint = _message(err, path, secret=under_secret_data(path) and not on_key)
     diag = error(_code(err["type"]), message, path=path, hint=hint)
     position = document.source_map.locate(path, key=on_key or err["type"] == "extra_forbidden")
     return diag.located(document.source_map.file, position)
@@ -86,36 +120,69 @@ def _code(kind: str) -> str:
     return "SA100"
 
 
-def _message(err: Any, path: SpecPath) -> tuple[str, str | None]:
+def _message(err: Any, path: SpecPath, secret: bool) -> tuple[str, str | None]:
+    """Our words for a pydantic error. With `secret`, the input is never repeated: a value
+    under a secret's data may be the secret, even when it sits in the wrong field."""
     kind: str = err["type"]
     where = _dotted(path)
-    secret = bool(_SECRET_DATA.match(where + "."))
     if kind == "extra_forbidden":
-        field = str(path[-1]) if path else str(err["loc"][-1])
-        allowed = allowed_fields(path[:-1])
-        parent = _dotted(path[:-1])
-        return f"{parent}: unknown field '{field}'{did_you_mean(field, allowed)}", _allowed_hint(allowed)
+        return _unknown_field(err, path, secret)
     if kind == "missing":
         field = str(err["loc"][-1])
         return f"{where}: missing required field '{field}'", None
     if kind == "literal_error":
-        # pydantic writes the choices as `'a', 'b' or 'c'` (numbers unquoted).
-        expected = err.get("ctx", {}).get("expected", "")
-        choices = [c.strip("'") for c in re.split(r", | or ", expected) if c]
-        got = "" if secret else f"'{err['input']}' "
-        suggestion = did_you_mean(str(err["input"]), choices) if not secret else ""
-        shown = ", ".join(f"'{c}'" for c in choices)
-        return f"{where}: {got}is not one of {shown}{suggestion}", None
+        return _choice_message(err, where, secret)
     if kind in _TYPE_NAMES:
-        return _type_message(err, where, _TYPE_NAMES[kind])
+        message, hint = _type_message(err, where, _TYPE_NAMES[kind])
+        if _TYPE_NAMES[kind] == "a mapping" and len(path) == 4 and path[0] == "secrets":
+            hint = _SOURCES_HINT
+        return message, hint
     if kind == "value_error":
         text = str(err["msg"]).removeprefix("Value error, ")
-        return f"{where}: {text}", None
+        return f"{where}: {_redacted(text, err['input']) if secret else text}", None
     bound = _bound_message(kind, err.get("ctx", {}))
     if bound:
         return f"{where}: {bound}", None
     # pydantic's own words for the rest; they never include the input.
     return f"{where}: {err['msg']}", None
+
+
+def _unknown_field(err: Any, path: SpecPath, secret: bool) -> tuple[str, str | None]:
+    field = str(path[-1]) if path else str(err["loc"][-1])
+    allowed = allowed_fields(path[:-1])
+    parent = _dotted(path[:-1])
+    meant = closest(field, allowed)
+    if secret and meant is None:
+        # `password: {hunter2}` is a mapping with the key 'hunter2': a key there may be a secret.
+        return (
+            f"{parent}: unknown field (its name is not shown: it may be a secret value)",
+            _allowed_hint(allowed),
+        )
+    suggestion = f" (did you mean '{meant}'?)" if meant else ""
+    return f"{parent}: unknown field '{field}'{suggestion}", _allowed_hint(allowed)
+
+
+def _choice_message(err: Any, where: str, secret: bool) -> tuple[str, str | None]:
+    # pydantic writes the choices as `'a', 'b' or 'c'` (numbers unquoted).
+    expected = err.get("ctx", {}).get("expected", "")
+    choices = [c.strip("'") for c in re.split(r", | or ", expected) if c]
+    shown = ", ".join(f"'{c}'" for c in choices)
+    if secret:
+        return f"{where}: the value is not one of {shown}", None
+    given = err["input"]
+    if isinstance(given, str) and given in choices:
+        # `version: "1"`: the right text, but quoted where a number is wanted.
+        return f"{where}: expected the number {given}, not the string '{given}'", "remove the quotes"
+    return f"{where}: '{given}' is not one of {shown}{did_you_mean(str(given), choices)}", None
+
+
+def _redacted(text: str, given: Any) -> str:
+    """`text` with the offending value replaced by words (validators quote the value)."""
+    for shown in {str(given), str(raw_text(given))}:
+        text = text.replace(f"'{shown}'", "the value")
+        if len(shown) >= 4:  # also unquoted repeats; shorter strings would hit ordinary words
+            text = text.replace(shown, "...")
+    return text
 
 
 def _bound_message(kind: str, ctx: dict[str, Any]) -> str | None:
@@ -143,9 +210,9 @@ def _type_message(err: Any, where: str, wanted: str) -> tuple[str, str | None]:
         "list": "a list",
         "bool": "a boolean",
         "YamlInt": "a number",
-        "YamlFloat": "a number",
+        "YamlFloat": "a decimal number",
         "int": "a number",
-        "float": "a number",
+        "float": "a decimal number",
         "NoneType": "nothing",
     }.get(got, got)
     hint = None

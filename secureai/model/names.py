@@ -49,7 +49,8 @@ def _matcher(pattern: str, what: str, max_len: int | None = None) -> Callable[[s
     return check
 
 
-def _text_type(pattern: str, what: str, max_len: int | None = None) -> Any:
+def _text_type(pattern: str, what: str, max_len: int | None = None, *more: AfterValidator) -> Any:
+    """Text matching `pattern`; `more` validators check what a pattern cannot say."""
     schema: dict[str, Any] = {"type": "string", "pattern": pattern}
     if max_len:
         schema["maxLength"] = max_len
@@ -57,6 +58,7 @@ def _text_type(pattern: str, what: str, max_len: int | None = None) -> Any:
         str,
         BeforeValidator(as_text),
         AfterValidator(_matcher(pattern, what, max_len)),
+        *more,
         WithJsonSchema(schema),
     ]
 
@@ -86,6 +88,36 @@ VaultGrant = _text_type(
 Quantity = _text_type(QUANTITY, "a valid Kubernetes quantity such as 500m, 2, 512Mi or 4Gi")
 Duration = _text_type(DURATION, "a valid duration such as 90s, 15m or 1h")
 Text = Annotated[str, BeforeValidator(as_text), WithJsonSchema({"type": "string"})]
+Capability = _text_type(r"^[A-Z_]+$", "a capability name such as NET_BIND_SERVICE (upper case)")
+
+PORT_NAME = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+
+
+def _port_name(value: str) -> str:
+    """As Kubernetes checks a port name (IANA_SVC_NAME), which the pattern alone does not say."""
+    if not re.search("[a-z]", value) or "--" in value:
+        raise ValueError(f"'{value}' is not a valid port name: it needs a letter, and no '--'")
+    return value
+
+
+PortName = _text_type(
+    PORT_NAME, "a valid port name: lowercase letters, digits and '-'", 15, AfterValidator(_port_name)
+)
+
+
+def _descending_path(value: str) -> str:
+    """A path below a directory, as Kubernetes checks a Localhost seccomp profile: no '..'."""
+    if ".." in value.split("/"):
+        raise ValueError(f"'{value}' must stay inside the kubelet's seccomp directory: no '..'")
+    return value
+
+
+LocalhostProfile = _text_type(
+    r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$",
+    "a relative path: segments of letters, digits, '_', '.' and '-' separated by '/'",
+    None,
+    AfterValidator(_descending_path),
+)
 
 
 def _label_key(value: str) -> str:

@@ -7,7 +7,8 @@ Conventions, so that a spec is hard to get subtly wrong:
   is a plain string;
 - alternatives ("exactly one of") are one model with optional fields and a check, never a
   pydantic union, so an error names one thing instead of every union member;
-- booleans are strict (`yes`/`on` are not booleans here);
+- booleans and whole numbers are strict (`yes`/`on` are not booleans here, `false` and `"10"`
+  are not numbers);
 - defaults are the secure choice: restricted pod security, default-deny networking,
   non-root, read-only root filesystem, no privilege escalation.
 """
@@ -24,6 +25,7 @@ from pydantic import (
     Discriminator,
     Field,
     PlainValidator,
+    Strict,
     StrictBool,
     StrictStr,
     Tag,
@@ -31,9 +33,11 @@ from pydantic import (
     model_validator,
 )
 from pydantic.alias_generators import to_camel
+from pydantic_core import PydanticCustomError
 
 from secureai.model.names import (
     AbsPath,
+    Capability,
     Cidr,
     DnsLabel,
     DnsSubdomain,
@@ -42,6 +46,8 @@ from secureai.model.names import (
     Image,
     KubeVersion,
     Labels,
+    LocalhostProfile,
+    PortName,
     Quantity,
     SecretKey,
     Text,
@@ -79,6 +85,12 @@ Verb = Literal[
     "impersonate",
     "*",
 ]
+# Whole numbers are strict: pydantic would take `true` as 1, `false` as 0 (`runAsUser: false`
+# is root) and "10" or 10.0 as 10.
+Int = Annotated[int, Strict()]
+# Kubernetes keeps user and group ids and replica counts in 32 bits and refuses larger ones.
+INT32_MAX = 2**31 - 1
+
 SAFE_VOLUMES: list[VolumeType] = [
     "configMap",
     "downwardAPI",
@@ -125,7 +137,7 @@ class ClusterDns(Model):
 
 class ApiServer(Model):
     cidrs: list[Cidr] = Field(min_length=1)
-    port: int = Field(443, ge=1, le=65535)
+    port: Int = Field(443, ge=1, le=65535)
 
 
 class KubernetesTarget(Model):
@@ -146,7 +158,7 @@ class Namespace(Model):
 
 
 class Generate(Model):
-    length: int = Field(32, ge=16, le=4096)
+    length: Int = Field(32, ge=16, le=4096)
     charset: Literal["alphanumeric", "hex", "base64url", "printable"] = "alphanumeric"
 
 
@@ -232,13 +244,11 @@ class SecurityProfile(Model):
     host_network: StrictBool = False
     host_pid: StrictBool = Field(False, alias="hostPID")
     host_ipc: StrictBool = Field(False, alias="hostIPC")
-    allowed_capabilities: list[Annotated[str, Field(pattern=r"^[A-Z_]+$")]] = Field(default_factory=list)
+    allowed_capabilities: list[Capability] = Field(default_factory=list)
     volumes: list[VolumeType] = Field(default_factory=lambda: list(SAFE_VOLUMES))
     allowed_host_paths: list[HostPath] = Field(default_factory=list)
     seccomp_profile: Literal["RuntimeDefault", "Localhost"] = "RuntimeDefault"
-    seccomp_localhost_profile: (
-        Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$")] | None
-    ) = Field(
+    seccomp_localhost_profile: LocalhostProfile | None = Field(
         None, description="with Localhost: the profile file, relative to the kubelet's seccomp directory"
     )
 
@@ -275,9 +285,9 @@ def _parse_port(value: Any) -> Any:
 
 
 class PortSpec(Model):
-    port: int = Field(ge=1, le=65535)
+    port: Int = Field(ge=1, le=65535)
     protocol: Protocol = "TCP"
-    name: Annotated[str, Field(pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", max_length=15)] | None = None
+    name: PortName | None = None
 
 
 _PORT_SCHEMA = {
@@ -367,14 +377,14 @@ class Workload(Model):
     image: Image
     command: list[Text] | None = None
     args: list[Text] | None = None
-    replicas: int | None = Field(None, ge=0)
+    replicas: Int | None = Field(None, ge=0, le=INT32_MAX)
     schedule: Text | None = None
     labels: Labels = Field(default_factory=dict)
     security_profile: DnsLabel | None = None
     service_account: DnsSubdomain | None = None
-    run_as_user: int | None = Field(None, ge=0)
-    run_as_group: int | None = Field(None, ge=0)
-    fs_group: int | None = Field(None, ge=0)
+    run_as_user: Int | None = Field(None, ge=0, le=INT32_MAX)
+    run_as_group: Int | None = Field(None, ge=0, le=INT32_MAX)
+    fs_group: Int | None = Field(None, ge=0, le=INT32_MAX)
     env: dict[EnvName, EnvValue] = Field(default_factory=dict)
     volumes: dict[DnsLabel, Volume] = Field(default_factory=dict)
     ports: list[Port] = Field(default_factory=list)
@@ -439,7 +449,7 @@ class VaultSettings(Model):
         description="where Vault is (CIDRs, or pods/namespace in the cluster), so that its readers "
         "in default-deny namespaces may reach it",
     )
-    port: int = Field(8200, ge=1, le=65535)
+    port: Int = Field(8200, ge=1, le=65535)
 
 
 # ----------------------------------------------------------------------------- access
@@ -466,8 +476,15 @@ class Access(Model):
 # ----------------------------------------------------------------------------- spec
 
 
+def _whole_number(value: Any) -> Any:
+    """`version: true` or `1.0` is not the number 1, though Python compares them equal."""
+    if isinstance(value, bool | float):
+        raise PydanticCustomError("int_type", "Input should be a valid integer")
+    return value
+
+
 class Spec(Model):
-    version: Literal[1]
+    version: Annotated[Literal[1], BeforeValidator(_whole_number)]
     project: DnsLabel
     environment: DnsLabel = "dev"
     kubernetes: KubernetesTarget

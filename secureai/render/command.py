@@ -53,4 +53,7 @@ def render_spec(spec: Path, output: str, *, include_secret_values: bool, force: 
         raise RenderFailed([*lines, f"error: {exc}"], exitcodes.USAGE) from None
     except RenderError as exc:
         raise RenderFailed([*lines, f"error: {exc}"], exitcodes.USAGE) from None
+    except OSError as exc:  # a full disk, a read-only or unwritable output directory
+        failure = f"error: cannot write {exc.filename or output}: {exc.strerror or exc}"
+        raise RenderFailed([*lines, failure], exitcodes.USAGE) from None
     return [*lines, f"wrote {len(written)} files to {output}"]
