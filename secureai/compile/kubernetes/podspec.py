@@ -9,6 +9,7 @@ user by name (`USER postgres`), since it cannot prove a name is non-root. Such i
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 from secureai.compile.kubernetes.common import Manifest
@@ -17,7 +18,6 @@ from secureai.diagnostics import Diagnostic, SpecPath, error, warning
 from secureai.model.spec import EnvValue, PortSpec, SecurityProfile, Spec, Volume, Workload
 
 # A workload without a profile gets the model's defaults, which are the secure choice.
-DEFAULT_PROFILE = SecurityProfile()
 VAULT_TOKEN_VOLUME = "secureai-vault-token"
 VAULT_TOKEN_DIR = "/var/run/secrets/vault"
 VAULT_TOKEN_SECONDS = 600  # short-lived: the kubelet rotates it, Vault login reads it fresh
@@ -26,6 +26,12 @@ BOUND_TOKENS_MINOR = 21  # from 1.21 the automounted API token is a projected vo
 # Capabilities that only make sense with escalation: the API rejects them with
 # allowPrivilegeEscalation: false, so asking for them implies escalation.
 _ESCALATING_CAPS = {"SYS_ADMIN", "CAP_SYS_ADMIN"}
+
+
+@functools.cache
+def _default_profile() -> SecurityProfile:
+    # Built on first use, not at import: building a model costs `validate`'s start-up time.
+    return SecurityProfile()
 
 
 @dataclass
@@ -43,7 +49,7 @@ class PodContext:
 
     @property
     def profile(self) -> SecurityProfile:
-        return self.spec.security_profiles.get(self.workload.security_profile or "", DEFAULT_PROFILE)
+        return self.spec.security_profiles.get(self.workload.security_profile or "") or _default_profile()
 
     @property
     def profile_name(self) -> str:
