@@ -7,6 +7,7 @@ records every call, so the tests see exactly what would be asked of the Pulumi C
 from __future__ import annotations
 
 import inspect
+import json
 import signal
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -15,7 +16,7 @@ from typing import Any
 import pulumi
 import pytest
 from pulumi import automation as auto
-from pulumi.automation import CommandResult, ConfigValue
+from pulumi.automation import CommandResult, ConfigValue, OutputValue, UpResult
 from pulumi.automation.errors import CommandError, ConcurrentUpdateError, create_command_error
 from pulumi.automation.events import EngineEvent
 from pulumi.runtime import mocks, rpc
@@ -84,8 +85,10 @@ class FakeStack:
         destroy_events: Sequence[EngineEvent] = (),
         fail: dict[str, BaseException] | None = None,
         before: dict[str, Callable[[], None]] | None = None,
+        outputs: dict[str, OutputValue] | None = None,
     ) -> None:
         self.name = ""
+        self._outputs = outputs or {}
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.config: dict[str, ConfigValue] = {}
         self.cancelled = False
@@ -110,8 +113,9 @@ class FakeStack:
     def preview(self, **kwargs: Any) -> None:
         self._run("preview", kwargs)
 
-    def up(self, **kwargs: Any) -> None:
+    def up(self, **kwargs: Any) -> UpResult:
         self._run("up", kwargs)
+        return UpResult(stdout="", stderr="", summary=None, outputs=self._outputs)  # type: ignore[arg-type]
 
     def preview_destroy(self, **kwargs: Any) -> None:
         self._run("preview_destroy", kwargs)
@@ -354,6 +358,23 @@ def test_apply_with_yes_proceeds(home: Path) -> None:
     assert "+- replace aws:ec2/instance:Instance" in lines[0]  # the preview is shown first
     assert "+ created  aws:eks/cluster:Cluster  eks-cluster" in lines  # then live progress
     assert result.message.endswith("Resources: 6 created")
+
+
+def test_apply_ends_with_the_stack_outputs_secrets_masked(home: Path) -> None:
+    stack = FakeStack(
+        preview_events=events(CHANGES),
+        up_events=events(CREATED),
+        outputs={
+            "namespaces": OutputValue(["ai-data-pipeline"], False),
+            "token": OutputValue("s3cr3t-output", True),
+        },
+    )
+    result = apply(
+        plan(), options(), yes=True, is_tty=False, confirm=never, workspace_factory=FakeFactory(stack)
+    )
+    assert result.outputs == {"namespaces": ["ai-data-pipeline"], "token": "[secret]"}
+    assert result.message.endswith("Outputs:\n  namespaces: ai-data-pipeline\n  token: [secret]")
+    assert "s3cr3t-output" not in result.message + json.dumps(result.to_json())
 
 
 def test_apply_declined_aborts(home: Path) -> None:

@@ -80,6 +80,8 @@ class ChangeResult:
     preview: ChangeReport
     update: ChangeReport | None = None
     message: str = ""
+    # Stack outputs after an apply; a secret output is "[secret]", never its value.
+    outputs: dict[str, Any] = field(default_factory=dict)
 
     @property
     def exit_code(self) -> int:
@@ -98,6 +100,7 @@ class ChangeResult:
             "message": self.message,
             "preview": self.preview.to_json(),
             "update": self.update.to_json() if self.update else None,
+            "outputs": self.outputs,
         }
 
 
@@ -150,12 +153,36 @@ def apply(
             return decision
         collector = EventCollector(secrets=session.secrets)
         progress = Progress(echo or _quiet, secrets=session.secrets)
-        _interruptible(
+        result = _interruptible(
             session,
             lambda: session.stack.up(show_secrets=False, **session.engine_args(_both(collector, progress))),
             changes=True,
         )
-        return _done(session.name, "applied", report, collector.report())
+        done = _done(session.name, "applied", report, collector.report())
+        done.outputs = stack_outputs(result)
+        if done.outputs:
+            done.message += "\n" + outputs_text(done.outputs)
+        return done
+
+
+def stack_outputs(result: Any) -> dict[str, Any]:
+    """`UpResult.outputs` as plain values; secret ones masked (show_secrets is never on)."""
+    outputs = getattr(result, "outputs", None) or {}
+    return {
+        name: "[secret]" if getattr(out, "secret", False) else getattr(out, "value", out)
+        for name, out in sorted(outputs.items())
+    }
+
+
+def outputs_text(outputs: dict[str, Any]) -> str:
+    lines = ["Outputs:"]
+    for name, value in outputs.items():
+        if isinstance(value, list) and len(value) > 8:  # e.g. every resource: the count says enough
+            shown = f"{len(value)} items"
+        else:
+            shown = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+        lines.append(f"  {name}: {shown}")
+    return "\n".join(lines)
 
 
 def destroy(
