@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from secureai.diagnostics import Diagnostic, warning
 from secureai.model.spec import Spec
-
-PSP_REMOVED = 25  # PodSecurityPolicy is gone from 1.25
-VAP_BETA, VAP_GA = 28, 30  # ValidatingAdmissionPolicy: v1beta1 in 1.28-1.29, v1 from 1.30
-PSA_ENABLED = 23  # Pod Security Admission: beta and on by default from 1.23
+from secureai.model.versions import PSA_ENABLED, PSP_REMOVED, VAP_BETA, VAP_GA
 
 
 def check_target(spec: Spec) -> list[Diagnostic]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from secureai.diagnostics import Diagnostic, SpecPath, error, warning
+from secureai.model.labels import VAULT_TOKEN_DIR
 from secureai.model.spec import SecurityProfile, Spec, Workload
 
 _REPLICATED = {"Deployment", "StatefulSet"}
@@ -36,10 +37,6 @@ def _sets_amounts(w: Workload) -> bool:
         return False
     amounts = (w.resources.requests, w.resources.limits)
     return any(a is not None and a.model_dump(exclude_none=True) for a in amounts)
-
-
-# Where compile mounts the Vault login token (compile/kubernetes/podspec.py).
-VAULT_TOKEN_DIR = "/var/run/secrets/vault"
 
 
 def _mount_paths(name: str, w: Workload, base: SpecPath) -> list[Diagnostic]:

@@ -1,4 +1,4 @@
-"""The labels secureai puts on what it creates: one definition for compile and for the checks."""
+"""The labels and paths secureai puts on what it creates: one definition for compile and checks."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ APP_NAME = "app.kubernetes.io/name"
 PROFILE_LABEL = "secureai.dev/profile"
 NAMESPACE_NAME = "kubernetes.io/metadata.name"
 SECUREAI = "secureai"
+VAULT_TOKEN_DIR = "/var/run/secrets/vault"  # where a Vault reader's projected token is mounted
 
 
 def managed(labels: Mapping[str, str] | None = None) -> dict[str, str]:

@@ -18,8 +18,7 @@ from secureai.compile.kubernetes.scope import cluster_name, profile_accounts
 from secureai.compile.plan import Resource
 from secureai.model.labels import NAMESPACE_NAME, PROFILE_LABEL
 from secureai.model.spec import SecurityProfile, Spec
-
-VAP_GA = 30
+from secureai.model.versions import VAP_GA
 
 
 def admission_api(spec: Spec) -> str:

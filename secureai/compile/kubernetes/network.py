@@ -19,10 +19,10 @@ from secureai.compile.plan import Resource
 from secureai.diagnostics import Diagnostic, warning
 from secureai.model.labels import NAMESPACE_NAME, pod_labels
 from secureai.model.spec import NetworkRule, Peer, PortSpec, Spec
+from secureai.model.versions import NAME_LABEL_MINOR
 
 NETPOL = "networking.k8s.io/v1"
 DNS_PORT = 53
-NAME_LABEL_MINOR = 21  # the API server labels every namespace with its name from 1.21
 
 
 @dataclass(frozen=True)

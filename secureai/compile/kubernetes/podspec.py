@@ -15,14 +15,14 @@ from dataclasses import dataclass, field
 from secureai.compile.kubernetes.common import Manifest
 from secureai.compile.naming import service_account_of
 from secureai.diagnostics import Diagnostic, SpecPath, error, warning
+from secureai.model.labels import VAULT_TOKEN_DIR
 from secureai.model.spec import EnvValue, PortSpec, SecurityProfile, Spec, Volume, Workload
+from secureai.model.versions import BOUND_TOKENS_MINOR
 
 # A workload without a profile gets the model's defaults, which are the secure choice.
 VAULT_TOKEN_VOLUME = "secureai-vault-token"
-VAULT_TOKEN_DIR = "/var/run/secrets/vault"
 VAULT_TOKEN_SECONDS = 600  # short-lived: the kubelet rotates it, Vault login reads it fresh
 TMP_VOLUME = "secureai-tmp"
-BOUND_TOKENS_MINOR = 21  # from 1.21 the automounted API token is a projected volume
 # Capabilities that only make sense with escalation: the API rejects them with
 # allowPrivilegeEscalation: false, so asking for them implies escalation.
 _ESCALATING_CAPS = {"SYS_ADMIN", "CAP_SYS_ADMIN"}

@@ -16,9 +16,8 @@ from secureai.compile.kubernetes.podspec import container_security_context
 from secureai.compile.kubernetes.scope import cluster_name, profile_accounts
 from secureai.compile.plan import Resource
 from secureai.model.spec import SecurityProfile, Spec
+from secureai.model.versions import PSP_REMOVED, VAP_BETA
 
-PSP_REMOVED = 25
-VAP_BETA = 28
 RBAC = "rbac.authorization.k8s.io/v1"
 _SECCOMP = "seccomp.security.alpha.kubernetes.io"
 

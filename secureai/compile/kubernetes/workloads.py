@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from secureai.compile.kubernetes.common import Manifest, key_of, resource
 from secureai.compile.kubernetes.podspec import PodContext, pod_spec
-from secureai.compile.kubernetes.profiles import PSP_REMOVED, psp_binding_key
+from secureai.compile.kubernetes.profiles import psp_binding_key
 from secureai.compile.plan import Resource
 from secureai.diagnostics import Diagnostic, warning
 from secureai.model.labels import APP_NAME, MANAGED_BY, PROFILE_LABEL, pod_labels
 from secureai.model.spec import Spec, Workload
-
-CRONJOB_GA = 21  # batch/v1 CronJob from 1.21; v1beta1 before
+from secureai.model.versions import CRONJOB_GA, PSP_REMOVED
 
 
 def compile_workloads(spec: Spec) -> tuple[list[Resource], list[Diagnostic]]:
