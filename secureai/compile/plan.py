@@ -79,9 +79,6 @@ class Plan:
     # Vault mount facts the emitters need (kv mount, auth mount), kept out of resources.
     settings: Mapping[str, Any] = field(default_factory=dict)
 
-    def by_key(self) -> dict[str, Resource]:
-        return {r.key: r for r in self.resources}
-
     def of_provider(self, provider: str) -> list[Resource]:
         return [r for r in self.resources if r.provider == provider]
 
