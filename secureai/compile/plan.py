@@ -17,7 +17,7 @@ manifests on disk and the resources Pulumi registers cannot disagree.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -93,3 +93,16 @@ def iter_secrets(value: Any, path: PropertyPath = ()) -> Iterator[tuple[Property
     elif isinstance(value, list | tuple):
         for index, child in enumerate(value):
             yield from iter_secrets(child, (*path, index))
+
+
+def replace_secrets(
+    value: Any, leaf: Callable[[PropertyPath, SecretValue], Any], path: PropertyPath = ()
+) -> Any:
+    """A copy of `value` with every SecretValue replaced by `leaf(path, secret)`."""
+    if isinstance(value, SecretValue):
+        return leaf(path, value)
+    if isinstance(value, Mapping):
+        return {k: replace_secrets(v, leaf, (*path, k)) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [replace_secrets(v, leaf, (*path, i)) for i, v in enumerate(value)]
+    return value

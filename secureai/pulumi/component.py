@@ -14,13 +14,13 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import pulumi
 
-from secureai.compile.plan import Plan, Resource, SecretValue, iter_secrets
+from secureai.compile.plan import Plan, Resource, SecretValue, iter_secrets, replace_secrets
 from secureai.diagnostics import Diagnostic
 from secureai.pulumi.mapping import VAULT_JSON_ARGS, kwargs_for, target_for
 from secureai.resolve import ResolveContext, VaultReader, resolve
@@ -155,7 +155,7 @@ class _SecretSource:
                 return output.apply(_b64)
             return output
 
-        result = _replace_secrets(resource.properties, (), leaf)
+        result = replace_secrets(resource.properties, leaf)
         assert isinstance(result, dict)
         return result
 
@@ -186,20 +186,6 @@ class _SecretSource:
 
 def _b64(text: str) -> str:
     return base64.b64encode(text.encode()).decode()
-
-
-Leaf = Callable[[tuple[str | int, ...], SecretValue], Any]
-
-
-def _replace_secrets(value: Any, path: tuple[str | int, ...], leaf: Leaf) -> Any:
-    """A copy of `value` with every SecretValue replaced by `leaf(path, secret)`."""
-    if isinstance(value, SecretValue):
-        return leaf(path, value)
-    if isinstance(value, Mapping):
-        return {k: _replace_secrets(v, (*path, k), leaf) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_replace_secrets(v, (*path, i), leaf) for i, v in enumerate(value)]
-    return value
 
 
 def _encode_json_args(properties: dict[str, Any]) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from secureai.compile.plan import Plan, Resource, SecretValue
+from secureai.compile.plan import Plan, PropertyPath, Resource, SecretValue, replace_secrets
 
 Reveal = Callable[[SecretValue], str]
 
@@ -94,23 +94,17 @@ def stream(plan: Plan, reveal: Reveal | None = None) -> str:
 
 def manifest(resource: Resource, reveal: Reveal | None) -> Any:
     """The resource's manifest with each SecretValue revealed or replaced by its placeholder."""
-    return _substitute(resource.properties, reveal)
+
+    def leaf(_path: PropertyPath, value: SecretValue) -> str:
+        return value.placeholder() if reveal is None else reveal(value)
+
+    return replace_secrets(resource.properties, leaf)
 
 
 def to_yaml(document: Any) -> str:
     """`yaml.safe_dump(sort_keys=True, default_flow_style=False)`, through libyaml if present,
     with number-like strings quoted (see `_read_as_non_string`)."""
     return yaml.dump(document, Dumper=_DUMPER, sort_keys=True, default_flow_style=False)
-
-
-def _substitute(value: Any, reveal: Reveal | None) -> Any:
-    if isinstance(value, SecretValue):
-        return value.placeholder() if reveal is None else reveal(value)
-    if isinstance(value, Mapping):
-        return {str(k): _substitute(v, reveal) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_substitute(v, reveal) for v in value]
-    return value
 
 
 def _paths(plan: Plan) -> list[tuple[str, Resource]]:
