@@ -19,16 +19,11 @@ from collections import defaultdict
 
 from secureai.check.values import value_sources
 from secureai.diagnostics import Diagnostic, SpecPath, did_you_mean, error, quoted_list, warning
+from secureai.model.names import duration_seconds
 from secureai.model.spec import SecurityProfile, Spec, VaultSettings
 
 RESERVED_SECRET_MOUNTS = frozenset({"audit", "auth", "cubbyhole", "identity", "sys"})
 RESERVED_AUTH_MOUNTS = frozenset({"token"})
-_SECONDS = {"s": 1, "m": 60, "h": 3600}
-
-
-def duration_seconds(text: str) -> int:
-    # Checks sit below compile in the layers, so this mirrors compile.vault.duration_seconds.
-    return int(text[:-1]) * _SECONDS[text[-1]]
 
 
 def check_vault_paths(spec: Spec) -> list[Diagnostic]:

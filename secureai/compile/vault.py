@@ -14,6 +14,7 @@ from typing import Any
 from secureai.compile.naming import logical_name, service_account_of, vault_policy_name
 from secureai.compile.plan import Resource, SecretValue
 from secureai.diagnostics import Result, SpecPath
+from secureai.model.names import duration_seconds
 from secureai.model.spec import Spec, ValueSource, VaultSecret, VaultSettings
 
 KV_SECRET = "vault:kv/secretV2:SecretV2"
@@ -23,8 +24,6 @@ AUTH_ROLE = "vault:kubernetes/authBackendRole:AuthBackendRole"
 # Role properties that address the role (`auth/<backend>/role/<role_name>`) rather than
 # configure it: everything else is the body Vault's API takes.
 ROLE_ADDRESS_FIELDS = ("backend", "role_name")
-
-_SECONDS = {"s": 1, "m": 60, "h": 3600}
 
 
 def compile_vault(spec: Spec) -> Result[list[Resource]]:
@@ -54,11 +53,6 @@ def policy_text(mount: str, grants: Iterable[str], header: str = "") -> str:
     ]
     lead = f"# {header}\n" if header else ""
     return lead + "\n".join(blocks)
-
-
-def duration_seconds(text: str) -> int:
-    """`90s`, `15m`, `1h` (the spec's Duration) in seconds, as Vault's TTL fields take them."""
-    return int(text[:-1]) * _SECONDS[text[-1]]
 
 
 def _kv_secret(mount: str, path: str, secret: VaultSecret) -> Resource:

@@ -86,6 +86,14 @@ VaultGrant = _text_type(
     VAULT_GRANT, "a valid Vault path: segments separated by '/', '+' for any one segment, '*' at the end"
 )
 Quantity = _text_type(QUANTITY, "a valid Kubernetes quantity such as 500m, 2, 512Mi or 4Gi")
+_SECONDS = {"s": 1, "m": 60, "h": 3600}
+
+
+def duration_seconds(text: str) -> int:
+    """A `Duration` (`90s`, `15m`, `1h`) in seconds, as Vault's TTL fields take them."""
+    return int(text[:-1]) * _SECONDS[text[-1]]
+
+
 Duration = _text_type(DURATION, "a valid duration such as 90s, 15m or 1h")
 Text = Annotated[str, BeforeValidator(as_text), WithJsonSchema({"type": "string"})]
 Capability = _text_type(r"^[A-Z_]+$", "a capability name such as NET_BIND_SERVICE (upper case)")
