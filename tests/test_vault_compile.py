@@ -11,9 +11,9 @@ from secureai.compile.vault import (
     KV_SECRET,
     POLICY,
     compile_vault,
-    duration_seconds,
     policy_text,
 )
+from secureai.model.names import duration_seconds
 from secureai.model.spec import Spec
 
 
