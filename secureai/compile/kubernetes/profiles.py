@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from secureai.compile.kubernetes.admission import compile_admission
 from secureai.compile.kubernetes.common import Manifest, key_of, resource
-from secureai.compile.kubernetes.podspec import container_security_context
+from secureai.compile.kubernetes.containers import container_security_context
 from secureai.compile.kubernetes.scope import cluster_name, profile_accounts
 from secureai.compile.plan import Resource
 from secureai.model.spec import SecurityProfile, Spec

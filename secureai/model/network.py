@@ -1,0 +1,51 @@
+"""Allowed network flows: peers (pods, namespaces, CIDRs, the API server) and rules between them."""
+
+from __future__ import annotations
+
+from pydantic import Field, StrictBool, model_validator
+
+from secureai.model.base import Model
+from secureai.model.names import Cidr, DnsLabel, Labels
+from secureai.model.ports import Port
+
+
+class Peer(Model):
+    """One end of an allowed flow: pods (by labels, in a namespace), a namespace, a CIDR or the API server."""
+
+    pods: Labels | None = None
+    namespace: DnsLabel | None = None
+    namespace_labels: Labels | None = None
+    cidr: Cidr | None = None
+    except_: list[Cidr] = Field(default_factory=list, alias="except")
+    api_server: StrictBool = False
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Peer:
+        kinds = [
+            self.pods is not None or self.namespace is not None or self.namespace_labels is not None,
+            self.cidr is not None,
+            self.api_server,
+        ]
+        if sum(kinds) != 1:
+            raise ValueError(
+                "a peer is one of: 'pods' (with optional 'namespace' or 'namespaceLabels'), "
+                "'namespace', 'namespaceLabels', 'cidr' (with optional 'except'), or 'apiServer: true'"
+            )
+        if self.namespace is not None and self.namespace_labels is not None:
+            raise ValueError("a peer takes 'namespace' or 'namespaceLabels', not both")
+        if self.except_ and self.cidr is None:
+            raise ValueError("'except' goes with 'cidr'")
+        return self
+
+
+class NetworkRule(Model):
+    """An allowed flow: traffic from any `from` peer to any `to` peer, on `ports` (all if empty).
+
+    One rule compiles to both ends: ingress on the receiving pods and egress on the sending
+    pods, so that a default-deny namespace lets exactly this flow through.
+    """
+
+    namespace: DnsLabel = Field(description="namespace of peers that name no namespace")
+    from_: list[Peer] = Field(min_length=1, alias="from")
+    to: list[Peer] = Field(min_length=1)
+    ports: list[Port] = Field(default_factory=list)

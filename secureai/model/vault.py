@@ -1,0 +1,67 @@
+"""Vault: the server settings, the KV v2 secrets the spec writes, and a workload's read grants."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import Discriminator, Field, PlainValidator, Tag, WithJsonSchema
+
+from secureai.model.base import Int, Model
+from secureai.model.names import DnsLabel, Duration, SecretKey, Text, VaultGrant
+from secureai.model.network import Peer
+from secureai.model.secrets import ValueSource
+
+
+def _source_or_scalar(value: Any) -> str:
+    return "source" if isinstance(value, dict | ValueSource) else "scalar"
+
+
+def _plain_scalar(value: Any) -> bool | int | float | str:
+    """A Vault data value: one scalar, its type kept (loader numbers lose their source text)."""
+    if isinstance(value, bool | str):
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    got = "nothing" if value is None else "a list" if isinstance(value, list) else type(value).__name__
+    raise ValueError(
+        f"a Vault value is a string, number or boolean, or a mapping with one of fromEnv, "
+        f"fromFile, generate, fromVault, literal; got {got}"
+    )
+
+
+Scalar = Annotated[
+    bool | int | float | str,
+    PlainValidator(_plain_scalar),
+    WithJsonSchema({"type": ["string", "number", "integer", "boolean"]}),
+]
+VaultValue = Annotated[
+    Annotated[ValueSource, Tag("source")] | Annotated[Scalar, Tag("scalar")],
+    Discriminator(_source_or_scalar),
+]
+
+
+class VaultSecret(Model):
+    """A KV v2 secret. Numbers and booleans keep their types."""
+
+    data: dict[SecretKey, VaultValue] = Field(min_length=1)
+
+
+class WorkloadVault(Model):
+    read: list[VaultGrant] = Field(min_length=1)
+
+
+class VaultSettings(Model):
+    address: Text | None = Field(None, description="default: VAULT_ADDR")
+    kv_mount: DnsLabel = "secret"
+    kubernetes_auth_mount: DnsLabel = "kubernetes"
+    audience: Text = "vault"
+    token_ttl: Duration = "15m"
+    token_max_ttl: Duration = "1h"
+    network: list[Peer] = Field(
+        default_factory=list,
+        description="where Vault is (CIDRs, or pods/namespace in the cluster), so that its readers "
+        "in default-deny namespaces may reach it",
+    )
+    port: Int = Field(8200, ge=1, le=65535)
