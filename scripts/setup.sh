@@ -13,3 +13,9 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -m pip install --quiet -e ".[test]" --config-settings editable_mode=compat
   touch "$stamp"
 fi
+# network-config-analyzer, the outside oracle of tests/test_posture_nca.py, in its own venv:
+# its pinned dependencies would clash with ours.
+if [ ! -x .venv-nca/bin/nca ]; then
+  "$PYTHON" -m venv .venv-nca
+  .venv-nca/bin/python -m pip install --quiet "network-config-analyzer>=2.1,<3"
+fi

@@ -148,6 +148,48 @@ def render(
         typer.echo(line, err=True)
 
 
+class PostureFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+def _write_or_echo(text: str, output: Path | None) -> None:
+    if output is None:
+        typer.echo(text)
+        return
+    try:
+        output.write_text(text + "\n", encoding="utf-8")
+    except OSError as exc:
+        _fail(f"cannot write {output}: {exc.strerror or exc}")
+
+
+def _echo_diagnostics(diagnostics: list[Any]) -> None:
+    for d in diagnostics:
+        typer.echo(d.text(), err=True)
+
+
+@app.command()
+@guarded
+def access(
+    spec: SpecArg,
+    output_format: Annotated[
+        PostureFormat,
+        typer.Option("--format", "-f", help="text tables or json."),
+    ] = PostureFormat.text,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to a file instead of stdout.")
+    ] = None,
+) -> None:
+    """Who can read which secret, who can reach which pod, what each pod may do (from the compiled output)."""
+    from secureai.review.access import load_posture, render_posture
+
+    loaded = load_posture(spec)
+    if loaded.posture is None:
+        _echo_diagnostics(loaded.diagnostics)
+        raise typer.Exit(loaded.exit_code)
+    _write_or_echo(render_posture(loaded.posture, output_format.value), output)
+
+
 EnvOpt = Annotated[
     str | None, typer.Option("--env", "-e", help="Stack name (default: the spec's environment).")
 ]

@@ -1,0 +1,41 @@
+"""Posture: who can read which secret, who can reach which pod, and what each pod may do.
+
+Computed from the compiled Plan (its manifests and Vault arguments), not from the spec's
+wording, so it describes what would be deployed. Above compile, below the pipeline (which
+evaluates the spec's `expect` assertions with it); no I/O, no pulumi.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from secureai.compile.plan import Plan
+from secureai.posture.inventory import Inventory, inventory
+from secureai.posture.network import Flow, Network, Outside, analyze
+from secureai.posture.privileges import Privileges, privileges
+from secureai.posture.secrets import Reader, SecretItem, secret_items
+
+
+@dataclass(frozen=True)
+class Posture:
+    project: str
+    workloads: tuple[str, ...]
+    secrets: tuple[SecretItem, ...]
+    network: Network
+    privileges: tuple[Privileges, ...]
+    inventory: Inventory
+
+
+def compute_posture(plan: Plan) -> Posture:
+    inv = inventory(plan)
+    return Posture(
+        project=plan.project,
+        workloads=tuple(w.id for w in inv.workloads),
+        secrets=tuple(secret_items(inv)),
+        network=analyze(inv),
+        privileges=tuple(privileges(inv, w) for w in inv.workloads),
+        inventory=inv,
+    )
+
+
+__all__ = ["Flow", "Network", "Outside", "Posture", "Privileges", "Reader", "SecretItem", "compute_posture"]

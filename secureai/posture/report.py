@@ -1,0 +1,107 @@
+"""Posture out: text tables for a terminal, and a JSON document for scripts."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import asdict
+from typing import Any
+
+from secureai.posture import Posture
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(headers)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    return lines
+
+
+def _yes(flag: bool) -> str:
+    return "yes" if flag else "no"
+
+
+def as_text(p: Posture) -> str:
+    out = [f"# Secrets: who can read them ({len(p.secrets)})", ""]
+    rows = []
+    for item in p.secrets:
+        if not item.readers:
+            rows.append([item.id, "-", "-", "nobody", ""])
+        for r in item.readers:
+            who = r.workload or f"account {r.account}"
+            credential = "" if r.credential else " (credential not mounted)"
+            rows.append([item.id, who, r.how, r.detail + credential, r.grant])
+    out += table(["SECRET", "READER", "HOW", "DETAIL", "GRANTED BY"], rows)
+    out += ["", f"# Network: allowed connections between workloads ({len(p.network.flows)})", ""]
+    rows = [[f.source, f.target, f.ports.text(), ", ".join(f.via)] for f in p.network.flows]
+    out += table(["FROM", "TO", "PORTS", "ALLOWED BY"], rows) if rows else ["(none)"]
+    out += ["", "# Network: to and from outside the workloads", ""]
+    rows = [
+        [o.workload, "in from" if o.direction == "ingress" else "out to", o.peer, o.ports, ", ".join(o.via)]
+        for o in p.network.outside
+    ]
+    out += table(["WORKLOAD", "", "PEER", "PORTS", "ALLOWED BY"], rows) if rows else ["(none)"]
+    out += ["", "# Privileges", ""]
+    rows = [
+        [
+            x.workload,
+            x.account,
+            x.user,
+            _yes(x.api_token),
+            _yes(x.privileged or x.escalation),
+            ",".join(x.capabilities) or "-",
+            ",".join(x.host) or "-",
+            _yes(x.read_only_root),
+            ", ".join(x.volumes) or "-",
+        ]
+        for x in p.privileges
+    ]
+    headers = ["WORKLOAD", "ACCOUNT", "USER", "API TOKEN", "ESCALATE", "CAPS", "HOST", "RO ROOT", "VOLUMES"]
+    out += table(headers, rows)
+    return "\n".join(out)
+
+
+def as_data(p: Posture) -> dict[str, Any]:
+    return {
+        "project": p.project,
+        "workloads": list(p.workloads),
+        "secrets": [
+            {"kind": s.kind, "id": s.id, "readers": [asdict(r) for r in s.readers]} for s in p.secrets
+        ],
+        "network": {
+            "flows": [
+                {
+                    "from": f.source,
+                    "to": f.target,
+                    "ports": f.ports.text(),
+                    "portRanges": f.ports.to_json(),
+                    "via": list(f.via),
+                }
+                for f in p.network.flows
+            ],
+            "outside": [
+                {
+                    "workload": o.workload,
+                    "direction": o.direction,
+                    "peer": o.peer,
+                    "ports": o.ports,
+                    "via": list(o.via),
+                }
+                for o in p.network.outside
+            ],
+            "isolated": {k: list(v) for k, v in p.network.isolated.items()},
+        },
+        "privileges": [
+            {
+                **asdict(x),
+                "capabilities": list(x.capabilities),
+                "host": list(x.host),
+                "volumes": list(x.volumes),
+            }
+            for x in p.privileges
+        ],
+    }
+
+
+def as_json(p: Posture) -> str:
+    return json.dumps(as_data(p), indent=2, sort_keys=True)
