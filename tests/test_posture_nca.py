@@ -7,13 +7,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from nca_oracle import NCA, nca_flows
+from specutil import write_spec
 
 from secureai.pipeline import compile_path
 from secureai.posture import compute_posture
 from secureai.posture.ports import PortSet
 from secureai.render import render_files, write_tree
-from nca_oracle import NCA, nca_flows
-from specutil import write_spec
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "specs").glob("*.yaml"))
