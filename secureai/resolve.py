@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 import string
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,7 +33,20 @@ MAX_VALUE_BYTES = 1024 * 1024
 
 
 class ResolveError(Exception):
-    """A value could not be obtained. The message names its source, never a value."""
+    """A value could not be obtained. The message names its source, never a value.
+
+    `problems` holds one line per value that could not be obtained (one or more)."""
+
+    def __init__(self, message: str, problems: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.problems = problems or [message]
+
+    @classmethod
+    def of(cls, problems: list[str]) -> ResolveError:
+        if len(problems) == 1:
+            return cls(problems[0])
+        listed = "".join(f"\n  - {p}" for p in problems)
+        return cls(f"{len(problems)} secret values are not available:{listed}", problems)
 
 
 def _read_file(path: Path) -> str:
@@ -74,9 +87,31 @@ def resolve(value: SecretValue, ctx: ResolveContext) -> str:
         return ctx.generated.get(value.ref) or generate(value.length, value.charset)
     if value.source == "vault":
         if ctx.vault_reader is None:
-            raise ResolveError(f"{value.ref} comes from Vault, and no Vault client is configured")
+            raise ResolveError(
+                f"{value.ref} comes from Vault, and no Vault client is configured: set VAULT_ADDR "
+                "(or vault.address in the spec) and VAULT_TOKEN"
+            )
         vault_path, _, key = value.ref.partition("#")
         return ctx.vault_reader(vault_path, key)
     if value.source == "literal":
         return value.literal
     raise ResolveError(f"unknown secret source {value.source!r}")
+
+
+def resolve_all(values: Iterable[SecretValue], ctx: ResolveContext) -> dict[tuple[str, str], str]:
+    """Every value at once, by `(source, ref)`, so that all missing ones are reported together
+    (a user should not fix one unset variable per run). One generated value per ref, shared by
+    every user of that ref. Raises `ResolveError` listing every problem, sources only."""
+    found: dict[tuple[str, str], str] = {}
+    problems: dict[str, None] = {}  # ordered, without repeats
+    for value in values:
+        key = (value.source, value.ref)
+        if key in found:
+            continue
+        try:
+            found[key] = resolve(value, ctx)
+        except ResolveError as exc:
+            problems[str(exc)] = None
+    if problems:
+        raise ResolveError.of(list(problems))
+    return found

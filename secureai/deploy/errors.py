@@ -116,9 +116,11 @@ def to_deploy_error(
     if isinstance(exc, FileNotFoundError) and _mentions_pulumi(exc):
         return missing_cli()
     if isinstance(exc, ResolveError):
+        what = "a secret value is not available: " if len(exc.problems) == 1 else ""
         return DeployError(
-            f"a secret value is not available: {clean(str(exc), secrets)}",
-            hint="set the variable or file the spec names (values are never printed)",
+            what + clean(str(exc), secrets, limit=4000),
+            hint="set the variables and files the spec names, and VAULT_ADDR and VAULT_TOKEN for "
+            "fromVault values (values are never printed)",
             kind="resolve",
         )
     if isinstance(exc, SpecError):

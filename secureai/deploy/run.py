@@ -35,7 +35,7 @@ from secureai.deploy.stack import (
     stack_request,
 )
 from secureai.pulumi.component import load_plan
-from secureai.resolve import ResolveContext, ResolveError, resolve
+from secureai.resolve import ResolveContext, ResolveError, resolve, resolve_all
 
 Spec = Plan | str | os.PathLike[str]
 Confirm = Callable[[ChangeReport], bool]
@@ -279,16 +279,18 @@ def known_secret_values(plan: Plan, options: DeployOptions, spec: Spec, *, stric
         environ=options.environment(),
         vault_reader=options.vault_reader,
     )
+    wanted = [
+        secret
+        for resource in plan.resources
+        for _, secret in iter_secrets(resource.properties)
+        if secret.source != "generate"
+    ]
+    if strict:
+        return list(resolve_all(wanted, ctx).values())  # every missing value named at once
     values = []
-    for resource in plan.resources:
-        for _, secret in iter_secrets(resource.properties):
-            if secret.source == "generate":
-                continue
-            try:
-                values.append(resolve(secret, ctx))
-            except ResolveError:
-                if strict:
-                    raise
+    for secret in wanted:
+        with suppress(ResolveError):
+            values.append(resolve(secret, ctx))
     return values
 
 
