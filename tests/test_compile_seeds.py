@@ -76,7 +76,7 @@ def test_000_pod_reads_the_secret_by_reference_and_no_value_is_rendered() -> Non
     assert SENTINEL not in repr(plan)
     files = render_files(plan)
     assert all(SENTINEL not in text for text in files.values())
-    secret_file = files["kubernetes/040-secret-ai-training-ai-training-secret.yaml"]
+    secret_file = files["secret-templates/040-secret-ai-training-ai-training-secret.yaml"]
     assert "db_password: <secret:env:DB_PASSWORD>" in secret_file
     # Only an explicit reveal puts the value into the Secret, and nowhere else.
     revealed = render_files(plan, lambda v: SENTINEL)

@@ -34,8 +34,8 @@ def everything_under(path: Path) -> str:
     return "\n".join(p.read_text(encoding="utf-8") for p in sorted(path.rglob("*")) if p.is_file())
 
 
-def secret_manifest(out: Path) -> dict:
-    (path,) = out.glob("kubernetes/*-secret-ml-db.yaml")
+def secret_manifest(out: Path, folder: str = "kubernetes") -> dict:
+    (path,) = out.glob(f"{folder}/*-secret-ml-db.yaml")
     return yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
@@ -45,17 +45,54 @@ def test_render_writes_tree_with_placeholders(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert f"wrote {len(list(out.rglob('*.yaml')))} files to {out}" in result.output
     assert SECRET not in everything_under(out) + result.output
-    assert secret_manifest(out)["stringData"]["password"] == "<secret:env:DB_PASSWORD>"
+    assert secret_manifest(out, "secret-templates")["stringData"]["password"] == "<secret:env:DB_PASSWORD>"
     assert (out / ".secureai-render").is_file()
 
 
-def test_render_to_stdout_streams_every_document(tmp_path: Path) -> None:
+def test_placeholder_secrets_stay_out_of_the_applyable_folder(tmp_path: Path) -> None:
+    """`kubectl apply -f out/kubernetes` must never store `<secret:env:X>` as a value."""
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["render", str(write_spec(tmp_path, SPEC)), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert not list(out.glob("kubernetes/*-secret-*"))
+    assert "<secret:" not in everything_under(out / "kubernetes")
+    assert (
+        f"1 Secret(s) hold placeholders, not values: written to {out / 'secret-templates'} for review, "
+        "not to kubernetes/ (apply them with `secureai apply`, or render --include-secret-values)"
+    ) in result.output
+    revealed = tmp_path / "revealed"
+    result = runner.invoke(
+        app, ["render", str(tmp_path / "spec.yaml"), "-o", str(revealed), "--include-secret-values"]
+    )
+    assert result.exit_code == 0, result.output
+    assert secret_manifest(revealed)["stringData"]["password"] == SECRET
+    assert not (revealed / "secret-templates").exists()
+
+
+def test_render_to_stdout_streams_the_applyable_documents(tmp_path: Path) -> None:
     result = runner.invoke(app, ["render", str(write_spec(tmp_path, SPEC)), "-o", "-"])
     assert result.exit_code == 0, result.output
     docs = [d for d in yaml.safe_load_all(result.stdout) if d]
     kinds = [d["kind"] for d in docs]
-    assert kinds[0] == "Namespace" and "Deployment" in kinds and "Secret" in kinds
+    assert kinds[0] == "Namespace" and "Deployment" in kinds and "Secret" not in kinds
     assert SECRET not in result.output
+    assert (
+        "note: left out of the stream: 1 Secret(s) whose values are placeholders (ml/db); "
+        "add --include-secret-values, or deploy with `secureai apply`"
+    ) in result.stderr
+    revealed = runner.invoke(app, ["render", str(tmp_path / "spec.yaml"), "-o", "-", "--include-secret-values"])
+    assert "Secret" in [d["kind"] for d in yaml.safe_load_all(revealed.stdout) if d]
+    assert "note:" not in revealed.stderr
+
+
+def test_render_to_stdout_says_the_vault_files_are_left_out(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["render", str(ROOT / "specs/004-model-parameters.yaml"), "-o", "-"])
+    assert result.exit_code == 0, result.output
+    assert "path \"secret/data/" not in result.stdout
+    assert (
+        "note: left out of the stream: 3 Vault file(s) (policies, auth roles, KV data); "
+        "`secureai render SPEC -o DIR` writes them under DIR/vault/"
+    ) in result.stderr
 
 
 def test_include_secret_values_reveals_and_protects_files(tmp_path: Path) -> None:
@@ -112,11 +149,12 @@ def test_rerender_removes_what_the_spec_no_longer_has(tmp_path: Path) -> None:
     out = tmp_path / "out"
     spec = write_spec(tmp_path, SPEC)
     assert runner.invoke(app, ["render", str(spec), "-o", str(out)]).exit_code == 0
-    assert list(out.glob("kubernetes/*-secret-ml-db.yaml"))
+    assert list(out.glob("secret-templates/*-secret-ml-db.yaml"))
     smaller = SPEC.split("    env:\n")[0]
     write_spec(tmp_path, smaller)
     assert runner.invoke(app, ["render", str(spec), "-o", str(out)]).exit_code == 0
-    assert not list(out.glob("kubernetes/*-secret-ml-db.yaml"))
+    assert not list(out.glob("secret-templates/*-secret-ml-db.yaml"))
+    assert not (out / "secret-templates").exists()
 
 
 def test_example_renders_what_the_golden_holds(tmp_path: Path) -> None:

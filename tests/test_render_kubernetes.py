@@ -164,15 +164,15 @@ def test_layout_orders_files_for_kubectl_apply() -> None:
 
 def test_only_kubernetes_in_kubernetes_files_and_vault_merged_by_render_files() -> None:
     plan = _plan()
-    assert all(p.startswith("kubernetes/") for p in kubernetes_files(plan))
+    assert all(p.startswith(("kubernetes/", "secret-templates/")) for p in kubernetes_files(plan))
     merged = render_files(plan)
     assert set(kubernetes_files(plan)) <= set(merged)
-    assert all(p.startswith(("kubernetes/", "vault/")) for p in merged)
+    assert all(p.startswith(("kubernetes/", "secret-templates/", "vault/")) for p in merged)
 
 
 def test_placeholders_or_revealed_values() -> None:
     plan = _plan()
-    hidden = kubernetes_files(plan)["kubernetes/040-secret-ai-data-pipeline-ai-training-secret.yaml"]
+    hidden = kubernetes_files(plan)["secret-templates/040-secret-ai-data-pipeline-ai-training-secret.yaml"]
     assert yaml.safe_load(hidden)["stringData"] == {
         "api_token": "<secret:generate:ai-data-pipeline/ai-training-secret/api_token>",
         "ca_cert": "<secret:file:files/ca.pem>",
@@ -192,7 +192,8 @@ def test_placeholders_or_revealed_values() -> None:
 def test_stream_is_every_manifest_in_file_order() -> None:
     plan = _plan()
     docs = list(yaml.safe_load_all(stream(plan)))
-    assert docs == [yaml.safe_load(t) for t in kubernetes_files(plan).values()]
+    applyable = [t for p, t in kubernetes_files(plan).items() if p.startswith("kubernetes/")]
+    assert docs == [yaml.safe_load(t) for t in applyable]
 
 
 def test_libyaml_output_equals_safe_dump() -> None:

@@ -1,6 +1,8 @@
 """Render a Plan's Kubernetes resources as YAML manifests, one file per object.
 
-Files are `kubernetes/<NNN>-<kind>-[<namespace>-]<name>.yaml`. The numeric prefix is the apply
+Files are `kubernetes/<NNN>-<kind>-[<namespace>-]<name>.yaml`; a Secret whose values are
+still placeholders goes to `secret-templates/` instead, so that the applyable folder never
+stores a placeholder as a real value. The numeric prefix is the apply
 order, so `kubectl apply -f DIR/kubernetes` (which reads files in name order) creates what an
 object needs before the object: 010 namespaces, 020 cluster-scoped policies, 030 service
 accounts, 040 secrets, 050 RBAC, 060 network policies, 070 workloads and their Services,
@@ -79,17 +81,28 @@ def quoting_dumper(base: Any) -> Any:
 _DUMPER: Any = quoting_dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper))
 
 
+APPLYABLE = "kubernetes/"
+# A Secret whose values are placeholders would be stored by `kubectl apply` with
+# `<secret:env:X>` as its value, and the pods reading it would start with that as a password.
+# So without revealed values such Secrets go here, beside the applyable folder, for review.
+TEMPLATES = "secret-templates/"
+
+
 def kubernetes_files(plan: Plan, reveal: Reveal | None = None) -> dict[str, str]:
     """Relative path -> YAML text for every Kubernetes resource, in path order."""
     files: dict[str, str] = {}
     for path, resource in _paths(plan):
+        if reveal is None and resource.secret_paths():
+            path = TEMPLATES + path.removeprefix(APPLYABLE)
         files[path] = to_yaml(manifest(resource, reveal))
     return dict(sorted(files.items()))
 
 
 def stream(plan: Plan, reveal: Reveal | None = None) -> str:
-    """All manifests as one multi-document YAML stream, in apply order (for `-o -`)."""
-    return "".join(f"---\n{text}" for text in kubernetes_files(plan, reveal).values())
+    """The applyable manifests as one multi-document YAML stream, in apply order (for `-o -`):
+    without `reveal`, Secrets holding placeholders are left out (see `TEMPLATES`)."""
+    files = kubernetes_files(plan, reveal)
+    return "".join(f"---\n{text}" for path, text in files.items() if path.startswith(APPLYABLE))
 
 
 def manifest(resource: Resource, reveal: Reveal | None) -> Any:
