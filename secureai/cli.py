@@ -31,10 +31,51 @@ app = typer.Typer(
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def _plain_help_types() -> None:
+    """Show metavars in help, not Python types.
+
+    typer 0.2x prints each parameter's annotation (`SPEC <list[Path]>`, `--env <str>`), which
+    means nothing to a user. Every value option here names its value with `metavar` (`--env
+    NAME`); an argument's name already is its metavar. Older typer has no `display_type` and
+    shows metavars by itself."""
+    from typer import core
+
+    base = getattr(core, "_TyperParameter", None)
+    original = getattr(base, "display_type", None)
+    if base is None or original is None:
+        return
+
+    def display_type(self: Any, ctx: Any) -> str:
+        if self.param_type_name == "argument":
+            return ""
+        return str(self.metavar) if self.metavar else str(original(self, ctx))
+
+    base.display_type = display_type
+
+
+_plain_help_types()
+
+
 class OutputFormat(StrEnum):
+    """validate's report formats."""
+
     text = "text"
     json = "json"
     sarif = "sarif"
+
+
+class DeployFormat(StrEnum):
+    """preview, apply and destroy: text for people, json for scripts."""
+
+    text = "text"
+    json = "json"
+
+
+# One convention for every command: `-f/--format`. (`-o/--output` is where render writes.)
+FORMAT_HELP = "Output format: text for people, json for scripts"
+QuietOpt = Annotated[
+    bool, typer.Option("--quiet", "-q", help="Print only errors (and warnings that fail the run).")
+]
 
 
 def _fail(message: str, hint: str | None = None, code: int = exitcodes.USAGE) -> NoReturn:
@@ -77,37 +118,64 @@ def main_options(
     """secureai: lock down AI workloads on Kubernetes from one spec."""
 
 
-SpecArg = Annotated[Path, typer.Argument(help="The spec file.", show_default=False, metavar="SPEC")]
+SpecArg = Annotated[
+    Path, typer.Argument(help="The spec file, or - for standard input.", show_default=False, metavar="SPEC")
+]
+DeploySpecArg = Annotated[Path, typer.Argument(help="The spec file.", show_default=False, metavar="SPEC")]
 
 
-@app.command()
+def _shown(diagnostics: list[Any], quiet: bool, strict: bool = False) -> list[Any]:
+    """--quiet keeps what makes the run fail: errors, and warnings under --strict."""
+    return [d for d in diagnostics if d.is_error or strict] if quiet else diagnostics
+
+
+@app.command(short_help="Check specs without a cluster (exit 1 on findings).")
 @guarded
 def validate(
     specs: Annotated[
         list[Path],
         typer.Argument(
-            help="Spec files, or directories of them, to check.", show_default=False, metavar="SPEC"
+            help="Spec files, directories of them, or - for standard input. A directory's hidden "
+            "folders and render output (.secureai-render) are skipped.",
+            show_default=False,
+            metavar="SPEC",
         ),
     ],
     output_format: Annotated[
-        OutputFormat, typer.Option("--format", "-f", help="Report format.")
+        OutputFormat, typer.Option("--format", "-f", help=f"{FORMAT_HELP}, sarif for code scanning.")
     ] = OutputFormat.text,
     strict: Annotated[bool, typer.Option("--strict", help="Warnings fail too.")] = False,
+    quiet: QuietOpt = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Also say which files and folders were skipped.")
+    ] = False,
 ) -> None:
     """Check specs without a cluster: schema, references, Pod Security, target version."""
+    from secureai import report
     from secureai.pipeline import validate_paths
-    from secureai.report import FORMATTERS
 
     outcome = validate_paths(specs)
-    typer.echo(FORMATTERS[output_format.value](outcome.diagnostics, outcome.files))
+    if verbose:
+        for skipped in outcome.skipped:
+            typer.echo(f"skipped {skipped}", err=True)
+    if output_format is OutputFormat.text:
+        shown = _shown(outcome.diagnostics, quiet, strict)
+        text = report.as_text(shown, outcome.files, colour=report.use_colour(sys.stdout))
+        if quiet:
+            text = "\n".join(text.splitlines()[:-1])  # the summary line
+        if text:
+            typer.echo(text)
+    else:
+        typer.echo(report.FORMATTERS[output_format.value](outcome.diagnostics, outcome.files))
     raise typer.Exit(outcome.exit_code(strict))
 
 
-@app.command()
+@app.command(short_help="Print the JSON Schema of the spec (for editors).")
 @guarded
 def schema(
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write to a file instead of stdout.")
+        Path | None,
+        typer.Option("--output", "-o", metavar="FILE", help="Write to a file instead of stdout."),
     ] = None,
 ) -> None:
     """Print the JSON Schema of the spec (for editors)."""
@@ -123,29 +191,39 @@ def schema(
         _fail(f"cannot write {output}: {exc.strerror or exc}")
 
 
-@app.command()
+@app.command(short_help="Write manifests and Vault files for review or GitOps.")
 @guarded
 def render(
     spec: SpecArg,
-    output: Annotated[str, typer.Option("--output", "-o", help="Directory to write, or - for stdout.")],
+    output: Annotated[
+        str, typer.Option("--output", "-o", metavar="DIR", help="Directory to write, or - for stdout.")
+    ],
     include_secret_values: Annotated[
         bool, typer.Option("--include-secret-values", help="Write real secret values (never by default).")
     ] = False,
     force: Annotated[
         bool, typer.Option("--force", help="Write into a non-empty directory secureai did not create.")
     ] = False,
+    quiet: QuietOpt = False,
 ) -> None:
-    """Write Kubernetes manifests and Vault artefacts for review or GitOps."""
-    from secureai.render.command import RenderFailed, render_spec
+    """Write Kubernetes manifests and Vault artefacts for review or GitOps.
 
-    try:
-        outcome = render_spec(spec, output, include_secret_values=include_secret_values, force=force)
-    except RenderFailed as exc:
-        for line in exc.lines:
-            typer.echo(line, err=True)
-        raise typer.Exit(exc.exit_code) from None
-    for line in outcome:
+    Secrets whose values are placeholders go to secret-templates/, not to the applyable
+    kubernetes/ folder, unless --include-secret-values resolves them.
+    """
+    from secureai import report
+    from secureai.render.command import render_spec
+
+    outcome = render_spec(spec, output, include_secret_values=include_secret_values, force=force)
+    colour = report.use_colour(sys.stderr)
+    for diagnostic in _shown(outcome.diagnostics, quiet):
+        typer.echo(report.diagnostic_text(diagnostic, colour), err=True)
+    for line in outcome.errors:
         typer.echo(line, err=True)
+    if not quiet:
+        for line in outcome.notes:
+            typer.echo(("note: " if output == "-" else "") + line, err=True)
+    raise typer.Exit(outcome.exit_code)
 
 
 class PostureFormat(StrEnum):
@@ -191,24 +269,66 @@ def access(
 
 
 EnvOpt = Annotated[
-    str | None, typer.Option("--env", "-e", help="Stack name (default: the spec's environment).")
+    str | None,
+    typer.Option("--env", "-e", metavar="NAME", help="Stack name (default: the spec's environment)."),
 ]
 BackendOpt = Annotated[
     str | None,
     typer.Option(
+        metavar="URL",
         help="State backend URL (s3://, gs://, azblob://, https://api.pulumi.com); "
-        "default: PULUMI_BACKEND_URL, else local files under ~/.secureai/state."
+        "default: PULUMI_BACKEND_URL, else local files under ~/.secureai/state.",
     ),
 ]
 SecretsProviderOpt = Annotated[
     str | None,
-    typer.Option(help="Pulumi secrets provider (default: passphrase from PULUMI_CONFIG_PASSPHRASE)."),
+    typer.Option(
+        metavar="URL", help="Pulumi secrets provider (default: passphrase from PULUMI_CONFIG_PASSPHRASE)."
+    ),
 ]
 WorkDirOpt = Annotated[
-    Path | None, typer.Option(help="Where stack config lives (default: ~/.secureai/workspaces/<project>).")
+    Path | None,
+    typer.Option(metavar="DIR", help="Where stack config lives (default: ~/.secureai/workspaces/<project>)."),
 ]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+FormatOpt = Annotated[DeployFormat, typer.Option("--format", "-f", help=f"{FORMAT_HELP}.")]
+JsonOpt = Annotated[
+    bool, typer.Option("--json", hidden=True, help="Deprecated alias of --format json.")
+]
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+
+
+def _as_json(output_format: DeployFormat, json_flag: bool) -> bool:
+    if json_flag:
+        typer.echo("warning: --json is deprecated; use --format json", err=True)
+    return json_flag or output_format is DeployFormat.json
+
+
+def _spec_first(spec: Path, as_json: bool) -> None:
+    """Validate the spec before anything looks for the engine: a broken or missing spec is the
+    first thing to fix, whether or not pulumi is installed. Errors exit 1 (2 when unreadable)
+    with the diagnostics, as JSON under --format json; warnings are shown and the run goes on."""
+    import json
+
+    from secureai import exitcodes, report
+    from secureai.pipeline import compile_path, exit_code
+
+    diagnostics = compile_path(spec).diagnostics
+    code = exit_code(diagnostics)
+    if as_json:
+        if code != exitcodes.OK:
+            doc = {
+                "error": {"kind": "spec", "message": f"{spec} has errors", "hint": None},
+                "diagnostics": report.diagnostics_json(diagnostics),
+            }
+            typer.echo(json.dumps(doc, indent=2, sort_keys=True))
+    else:
+        colour = report.use_colour(sys.stderr)
+        for diagnostic in diagnostics:
+            typer.echo(report.diagnostic_text(diagnostic, colour), err=True)
+        if code != exitcodes.OK:
+            typer.echo(f"stopped: {spec} has errors; nothing was deployed", err=True)
+    if code != exitcodes.OK:
+        raise typer.Exit(code)
 
 
 def _deploy_options(
@@ -238,7 +358,11 @@ def _run_deploy(action: Callable[[], Any], as_json: bool) -> NoReturn:
     try:
         result = action()
     except DeployError as exc:
-        typer.echo(exc.text(), err=True)
+        if as_json:
+            error = {"kind": exc.kind, "message": exc.message, "hint": exc.hint}
+            typer.echo(json.dumps({"error": error}, indent=2, sort_keys=True))
+        else:
+            typer.echo(exc.text(), err=True)
         raise typer.Exit(exc.exit_code) from None
     if as_json:
         typer.echo(json.dumps(result.to_json(), indent=2, sort_keys=True))
@@ -247,15 +371,16 @@ def _run_deploy(action: Callable[[], Any], as_json: bool) -> NoReturn:
     raise typer.Exit(result.exit_code)
 
 
-@app.command()
+@app.command(short_help="Show what apply would change; secret values stay masked.")
 @guarded
 def preview(
-    spec: SpecArg,
+    spec: DeploySpecArg,
     env: EnvOpt = None,
     backend: BackendOpt = None,
     secrets_provider: SecretsProviderOpt = None,
     work_dir: WorkDirOpt = None,
-    as_json: JsonOpt = False,
+    output_format: FormatOpt = DeployFormat.text,
+    json_flag: JsonOpt = False,
     expect_no_changes: Annotated[
         bool,
         typer.Option("--expect-no-changes", help="Exit 1 when the stack differs from the spec (drift gate)."),
@@ -263,6 +388,8 @@ def preview(
     refresh: Annotated[bool, typer.Option("--refresh", help="Refresh state from the cluster first.")] = False,
 ) -> None:
     """Show what apply would change, per resource and property. Secret values stay masked."""
+    as_json = _as_json(output_format, json_flag)
+    _spec_first(spec, as_json)
     from secureai.deploy import preview as run_preview
     from secureai.deploy import render_text
 
@@ -284,35 +411,41 @@ def preview(
     _run_deploy(action, as_json)
 
 
-@app.command()
+@app.command(short_help="Preview, confirm, deploy (--yes without a terminal).")
 @guarded
 def apply(
-    spec: SpecArg,
+    spec: DeploySpecArg,
     yes: YesOpt = False,
     env: EnvOpt = None,
     backend: BackendOpt = None,
     secrets_provider: SecretsProviderOpt = None,
     work_dir: WorkDirOpt = None,
-    as_json: JsonOpt = False,
+    output_format: FormatOpt = DeployFormat.text,
+    json_flag: JsonOpt = False,
 ) -> None:
     """Preview, confirm, deploy. Without a terminal, --yes is required."""
+    as_json = _as_json(output_format, json_flag)
+    _spec_first(spec, as_json)
     from secureai.deploy import apply as run_apply
 
     _change(run_apply, spec, yes, _deploy_options(env, backend, secrets_provider, work_dir), as_json)
 
 
-@app.command()
+@app.command(short_help="Preview the deletion, confirm, delete the stack's resources.")
 @guarded
 def destroy(
-    spec: SpecArg,
+    spec: DeploySpecArg,
     yes: YesOpt = False,
     env: EnvOpt = None,
     backend: BackendOpt = None,
     secrets_provider: SecretsProviderOpt = None,
     work_dir: WorkDirOpt = None,
-    as_json: JsonOpt = False,
+    output_format: FormatOpt = DeployFormat.text,
+    json_flag: JsonOpt = False,
 ) -> None:
     """Preview the deletion, confirm, delete everything the spec's stack holds."""
+    as_json = _as_json(output_format, json_flag)
+    _spec_first(spec, as_json)
     from secureai.deploy import destroy as run_destroy
 
     _change(run_destroy, spec, yes, _deploy_options(env, backend, secrets_provider, work_dir), as_json)

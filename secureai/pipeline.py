@@ -8,8 +8,9 @@ Nothing here imports pulumi.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from secureai import exitcodes
@@ -17,7 +18,7 @@ from secureai.check import run_checks
 from secureai.compile.build import compile_spec
 from secureai.compile.plan import Plan
 from secureai.diagnostics import Diagnostic, Result, error, has_errors
-from secureai.loader import Document, load_file
+from secureai.loader import Document, load_file, load_stream
 from secureai.model import Spec, build_spec
 
 
@@ -37,10 +38,25 @@ def _positioned(document: Document, diagnostics: list[Diagnostic]) -> list[Diagn
     return sorted(placed, key=Diagnostic.sort_key)
 
 
+STDIN = Path("-")
+"""The spec path that means standard input, as kubectl reads `-f -`."""
+STDIN_NAME = "<stdin>"
+# `secureai render` writes this file at the top of its output; the folder holds manifests, not
+# specs. Named here (render sits above the pipeline) and held equal to render's by a test.
+RENDER_MARKER = ".secureai-render"
+
+
+def load_spec(path: Path) -> Result[Document]:
+    """The spec file, or standard input when `path` is `-` (fromFile paths: the working directory)."""
+    if path == STDIN:
+        return load_stream(sys.stdin.buffer, STDIN_NAME, Path.cwd())
+    return load_file(path)
+
+
 def compile_path(path: Path, environ: Mapping[str, str] | None = None) -> Result[Compiled]:
     """Run every stage on one spec file. The value is None when any stage found an error."""
     environ = os.environ if environ is None else environ
-    loaded = load_file(path)
+    loaded = load_spec(path)
     if loaded.value is None or has_errors(loaded.diagnostics):
         return Result(None, loaded.diagnostics)
     document = loaded.value
@@ -71,43 +87,84 @@ class Validation:
     diagnostics: list[Diagnostic]
     files: int
 
-    @property
-    def unreadable(self) -> bool:
-        return any(d.code == "SA000" for d in self.diagnostics)
+    skipped: list[str] = field(default_factory=list)  # what a directory walk left out, and why
 
     def exit_code(self, strict: bool) -> int:
-        if self.unreadable:
-            return exitcodes.USAGE
-        if has_errors(self.diagnostics) or (strict and self.diagnostics):
-            return exitcodes.FINDINGS
-        return exitcodes.OK
+        return exit_code(self.diagnostics, strict)
 
 
-def spec_files(paths: list[Path]) -> tuple[list[Path], list[Diagnostic]]:
+def unreadable(diagnostics: list[Diagnostic]) -> bool:
+    return any(d.code == "SA000" for d in diagnostics)
+
+
+def exit_code(diagnostics: list[Diagnostic], strict: bool = False) -> int:
+    """The one rule every command follows: unreadable input 2, findings 1, else 0."""
+    if unreadable(diagnostics):
+        return exitcodes.USAGE
+    if has_errors(diagnostics) or (strict and diagnostics):
+        return exitcodes.FINDINGS
+    return exitcodes.OK
+
+
+def spec_files(paths: list[Path]) -> tuple[list[Path], list[Diagnostic], list[str]]:
     """Files as given; a directory stands for the `*.yaml` and `*.yml` files below it, sorted.
 
-    A file named twice (`specs/ specs/a.yaml`) is checked once. A directory with no spec file
-    is an error, not a pass: CI pointed at the wrong folder must not go green.
+    A walk skips hidden files and folders (`.git`, `.github`, `.pre-commit-config.yaml`) and
+    render output (a folder holding `.secureai-render`): their YAML files are not specs, and
+    reporting each rendered manifest as a broken spec would bury the real findings. The third
+    value says what was skipped, for `--verbose`. A file named explicitly is always read. A file named twice
+    (`specs/ specs/a.yaml`) is checked once. A directory with no spec file is an error, not a
+    pass: CI pointed at the wrong folder must not go green.
     """
     out: dict[str, Path] = {}  # by absolute path, so `a.yaml` and `./x/../a.yaml` are one file
     empty: list[Diagnostic] = []
+    skipped: list[str] = []
     for path in paths:
-        if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+        if path != STDIN and path.is_dir():
+            before = len(skipped)
+            found = _walk(path, skipped)
             if not found:
+                left_out = len(skipped) - before
+                hint = f"{left_out} hidden or render-output path(s) skipped; --verbose lists them"
                 empty.append(
-                    error("SA000", "no spec files (*.yaml, *.yml) in this directory").located(str(path), None)
+                    error(
+                        "SA000",
+                        "no spec files (*.yaml, *.yml) in this directory",
+                        hint=hint if left_out else None,
+                    ).located(str(path), None)
                 )
         else:
             found = [path]
         for file in found:
             out.setdefault(os.path.abspath(file), file)
-    return list(out.values()), empty
+    return list(out.values()), empty, skipped
+
+
+def _walk(root: Path, skipped: list[str]) -> list[Path]:
+    found: list[Path] = []
+    for folder, dirs, files in os.walk(root):
+        here = Path(folder)
+        if RENDER_MARKER in files:
+            skipped.append(f"{here}: render output ({RENDER_MARKER})")
+            dirs.clear()
+            continue
+        for name in sorted(dirs):
+            if name.startswith("."):
+                skipped.append(f"{here / name}: hidden folder")
+                dirs.remove(name)
+        for name in files:
+            if not name.endswith((".yaml", ".yml")) or not (here / name).is_file():
+                continue
+            if name.startswith("."):
+                skipped.append(f"{here / name}: hidden file")
+                continue
+            found.append(here / name)
+    return sorted(found)
 
 
 def validate_paths(paths: list[Path], environ: Mapping[str, str] | None = None) -> Validation:
     """All problems of all files in one run."""
-    files, found = spec_files(paths)
+    files, found, skipped = spec_files(paths)
     for path in files:
         found.extend(compile_path(path, environ).diagnostics)
-    return Validation(found, len(files))
+    return Validation(found, len(files), skipped)

@@ -6,7 +6,7 @@ import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 from urllib.parse import quote
 
 from secureai import __version__
@@ -15,12 +15,35 @@ from secureai.diagnostics import Diagnostic, Severity
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
 
-def as_text(diagnostics: Sequence[Diagnostic], files: int) -> str:
-    lines = [d.text() for d in diagnostics]
+_SGR = {Severity.ERROR: "\x1b[1;31m", Severity.WARNING: "\x1b[1;33m"}
+_BOLD, _DIM, _RESET = "\x1b[1m", "\x1b[2m", "\x1b[0m"
+
+
+def use_colour(stream: IO[str]) -> bool:
+    """Colour only for a person: on a terminal, and never when NO_COLOR is set (no-color.org)."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def diagnostic_text(d: Diagnostic, colour: bool = False) -> str:
+    """`Diagnostic.text()`, with the severity and hint coloured when `colour`."""
+    text = d.text()
+    if not colour:
+        return text
+    label = f"{d.severity.value}[{d.code}]"
+    text = text.replace(f": {label}: ", f": {_SGR[d.severity]}{label}{_RESET}: ", 1)
+    return text.replace("\n  hint: ", f"\n  {_DIM}hint:{_RESET} ", 1)
+
+
+def as_text(diagnostics: Sequence[Diagnostic], files: int, *, colour: bool = False) -> str:
+    lines = [diagnostic_text(d, colour) for d in diagnostics]
     errors = sum(d.is_error for d in diagnostics)
     warnings = len(diagnostics) - errors
     noun = "file" if files == 1 else "files"
-    lines.append(f"{files} {noun} checked: {errors} error(s), {warnings} warning(s)")
+    summary = f"{files} {noun} checked: {errors} error(s), {warnings} warning(s)"
+    lines.append(f"{_BOLD}{summary}{_RESET}" if colour else summary)
     return "\n".join(lines)
 
 
@@ -36,13 +59,17 @@ def _as_dict(d: Diagnostic) -> dict[str, Any]:
     }
 
 
+def diagnostics_json(diagnostics: Sequence[Diagnostic]) -> list[dict[str, Any]]:
+    return [_as_dict(d) for d in diagnostics]
+
+
 def as_json(diagnostics: Sequence[Diagnostic], files: int) -> str:
     errors = sum(d.is_error for d in diagnostics)
     doc = {
         "files": files,
         "errors": errors,
         "warnings": len(diagnostics) - errors,
-        "diagnostics": [_as_dict(d) for d in diagnostics],
+        "diagnostics": diagnostics_json(diagnostics),
     }
     return json.dumps(doc, indent=2, sort_keys=True)
 

@@ -25,7 +25,7 @@ import re
 import stat
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import yaml
 
@@ -44,7 +44,9 @@ __all__ = [
     "SourceMap",
     "YamlFloat",
     "YamlInt",
+    "load_bytes",
     "load_file",
+    "load_stream",
     "load_text",
     "parse_text",
     "position_at",
@@ -230,6 +232,20 @@ def load_file(path: Path) -> Result[Document]:
         raw = read_bounded(path, MAX_BYTES + 1)
     except OSError as exc:
         return Result(None, [_at(file, "SA000", f"cannot read the file: {exc.strerror or exc}")])
+    return load_bytes(raw, file, path.parent)
+
+
+def load_stream(stream: BinaryIO, file: str, base_dir: Path) -> Result[Document]:
+    """Load a spec from an open stream (standard input for `-`), bounded in size like a file."""
+    try:
+        raw = stream.read(MAX_BYTES + 1)
+    except OSError as exc:
+        return Result(None, [_at(file, "SA000", f"cannot read the input: {exc.strerror or exc}")])
+    return load_bytes(raw, file, base_dir)
+
+
+def load_bytes(raw: bytes, file: str, base_dir: Path) -> Result[Document]:
+    """Decode (at most MAX_BYTES of) a spec and load it; `file` is the name messages show."""
     if len(raw) > MAX_BYTES:
         return Result(
             None,
@@ -245,7 +261,7 @@ def load_file(path: Path) -> Result[Document]:
         text = _decode(raw)
     except LoadError as exc:
         return Result(None, [exc.diagnostic.located(file, exc.diagnostic.position)])
-    return load_text(text, file, path.parent)
+    return load_text(text, file, base_dir)
 
 
 def read_bounded(path: Path, limit: int) -> bytes:
