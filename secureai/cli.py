@@ -246,7 +246,7 @@ def _echo_diagnostics(diagnostics: list[Any]) -> None:
         typer.echo(d.text(), err=True)
 
 
-@app.command()
+@app.command(short_help="Who reads which secret, reaches which pod, may do what.")
 @guarded
 def access(
     spec: SpecArg,
@@ -255,7 +255,8 @@ def access(
         typer.Option("--format", "-f", help="text tables or json."),
     ] = PostureFormat.text,
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write to a file instead of stdout.")
+        Path | None,
+        typer.Option("--output", "-o", metavar="FILE", help="Write to a file instead of stdout."),
     ] = None,
 ) -> None:
     """Who can read which secret, who can reach which pod, what each pod may do (from the compiled output)."""

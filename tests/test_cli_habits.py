@@ -207,7 +207,7 @@ def test_render_reads_standard_input() -> None:
 # ---- 8. help --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("command", ["validate", "render", "schema", "preview", "apply", "destroy"])
+@pytest.mark.parametrize("command", ["validate", "render", "schema", "access", "preview", "apply", "destroy"])
 def test_help_shows_metavars_not_python_types(command: str) -> None:
     text = run(command, "--help").output
     assert not re.search(r"<(str|path|int|list\[[^>]*)>", text), text
@@ -221,7 +221,7 @@ def test_command_summaries_are_whole() -> None:
 
 
 def test_every_command_uses_format_for_its_output_format() -> None:
-    for command in ("validate", "preview", "apply", "destroy"):
+    for command in ("validate", "access", "preview", "apply", "destroy"):
         assert "-f, --format" in run(command, "--help").output
         assert "--json" not in run(command, "--help").output  # the deprecated alias is hidden
 
