@@ -86,4 +86,13 @@ CODES: dict[str, str] = {
     "SA308": "'+*' in a Vault grant",
     "SA309": "fromVault key missing from the declared path",
     "SA310": "fromVault path not declared in vaultSecrets",
+    # posture assertions (expect) and posture changes (diff)
+    "SA400": "expect onlyReaders: someone else can read the secret",
+    "SA401": "expect unreachable: a connection is allowed",
+    "SA402": "expect noTokenIn: a pod mounts an API token",
+    "SA403": "expect reachesOnly: a connection elsewhere is allowed",
+    "SA410": "expectation names an unknown workload",
+    "SA411": "expectation names an unknown namespace",
+    "SA412": "expectation names an unknown secret or key",
+    "SA413": "expectation names an undeclared Vault path",
 }

@@ -68,10 +68,21 @@ def compile_path(path: Path, environ: Mapping[str, str] | None = None) -> Result
     if has_errors(checked):
         return Result(None, _positioned(document, checked))
     compiled = compile_spec(spec)
-    diagnostics = _positioned(document, [*checked, *compiled.diagnostics])
+    found = [*checked, *compiled.diagnostics]
+    if spec.expect and compiled.value is not None and not has_errors(found):
+        found += _expectations(spec, compiled.value)
+    diagnostics = _positioned(document, found)
     if compiled.value is None or has_errors(diagnostics):
         return Result(None, diagnostics)
     return Result(Compiled(document, spec, compiled.value), diagnostics)
+
+
+def _expectations(spec: Spec, plan: Plan) -> list[Diagnostic]:
+    """The spec's `expect` assertions, checked on the posture of what it compiled to."""
+    from secureai.posture import compute_posture  # only specs that assert anything pay for it
+    from secureai.posture.expect import check_expectations
+
+    return check_expectations(spec, compute_posture(plan))
 
 
 def compile_file(path: str | os.PathLike[str], environ: Mapping[str, str] | None = None) -> Result[Plan]:

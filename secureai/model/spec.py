@@ -15,6 +15,7 @@ from pydantic_core import PydanticCustomError
 from secureai.model.access import Access, AccessRule, Verb
 from secureai.model.base import INT32_MAX, Int, Model, exactly_one
 from secureai.model.containers import EnvValue, ResourceAmounts, Resources
+from secureai.model.expect import Expectation
 from secureai.model.names import DnsLabel, DnsSubdomain, VaultPath
 from secureai.model.network import NetworkRule, Peer
 from secureai.model.ports import Port, PortSpec, Protocol
@@ -47,6 +48,9 @@ class Spec(Model):
     workloads: dict[DnsLabel, Workload] = Field(default_factory=dict)
     network: dict[DnsLabel, NetworkRule] = Field(default_factory=dict)
     access: dict[DnsSubdomain, Access] = Field(default_factory=dict)
+    expect: dict[DnsLabel, Expectation] = Field(
+        default_factory=dict, description="assertions on the compiled posture, checked by validate"
+    )
 
     @property
     def minor(self) -> int:

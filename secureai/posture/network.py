@@ -47,6 +47,7 @@ class Outside:
     peer: str
     ports: str
     via: tuple[str, ...]
+    port_set: PortSet | None = None  # None when a port is named (no pod to resolve it on)
 
 
 @dataclass
@@ -351,7 +352,7 @@ def analyze(inv: Inventory) -> Network:
 
 def _outside(w: Workload, direction: Direction, rules: list[_Rule] | None) -> list[Outside]:
     if rules is None:
-        return [Outside(w.id, direction, "anywhere", "all", (NOT_ISOLATED,))]
+        return [Outside(w.id, direction, "anywhere", "all", (NOT_ISOLATED,), PortSet.all())]
     found: dict[str, tuple[list[PortSet | str], list[str]]] = {}
     for rule in rules:
         if rule.action != "Allow":
@@ -369,7 +370,7 @@ def _outside(w: Workload, direction: Direction, rules: list[_Rule] | None) -> li
         for p in sets:
             merged |= p
         text = ", ".join([*([merged.text()] if sets else []), *texts])
-        out.append(Outside(w.id, direction, peer, text, tuple(via)))
+        out.append(Outside(w.id, direction, peer, text, tuple(via), None if texts else merged))
     return out
 
 
