@@ -269,6 +269,59 @@ def access(
     _write_or_echo(render_posture(loaded.posture, output_format.value), output)
 
 
+class DiffFormat(StrEnum):
+    text = "text"
+    markdown = "markdown"
+    json = "json"
+    sarif = "sarif"
+
+
+@app.command(short_help="The change in posture between two specs (or a spec and a git revision).")
+@guarded
+def diff(
+    old: Annotated[
+        str, typer.Argument(help="The old spec, or SPEC@REV for it at a git revision.", metavar="OLD")
+    ],
+    new: Annotated[str, typer.Argument(help="The new spec, or SPEC@REV.", metavar="NEW")],
+    output_format: Annotated[
+        DiffFormat,
+        typer.Option("--format", "-f", help="text, markdown (a pull-request comment), json or sarif."),
+    ] = DiffFormat.text,
+    fail_on: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--fail-on",
+            metavar="KIND",
+            help="Exit 1 when a change of this kind is found (repeatable or comma-separated): new-reader, "
+            "new-flow, widened-flow, new-outside, new-privilege, new-token, removed-protection, "
+            "new-workload, or any (every widening kind).",
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", metavar="FILE", help="Write to a file instead of stdout."),
+    ] = None,
+) -> None:
+    """Who newly reads which secret, reaches which pod, may do what: posture, not YAML."""
+    from secureai.review.diff import WIDENING, DiffFailed, diff_specs, render_diff
+
+    kinds = [k.strip() for item in fail_on or [] for k in item.split(",") if k.strip()]
+    unknown = [k for k in kinds if k not in WIDENING and k != "any"]
+    if unknown:
+        _fail(f"unknown --fail-on kind '{unknown[0]}'", f"one of: {', '.join([*WIDENING, 'any'])}")
+    try:
+        found = diff_specs(old, new)
+    except DiffFailed as exc:
+        for line in exc.lines:
+            typer.echo(line, err=True)
+        raise typer.Exit(exc.exit_code) from None
+    _write_or_echo(render_diff(found, output_format.value, kinds), output)
+    failing = found.failing(kinds) if kinds else []
+    if failing:
+        typer.echo(f"{len(failing)} change(s) of a --fail-on kind", err=True)
+        raise typer.Exit(exitcodes.FINDINGS)
+
+
 EnvOpt = Annotated[
     str | None,
     typer.Option("--env", "-e", metavar="NAME", help="Stack name (default: the spec's environment)."),
@@ -292,9 +345,7 @@ WorkDirOpt = Annotated[
     typer.Option(metavar="DIR", help="Where stack config lives (default: ~/.secureai/workspaces/<project>)."),
 ]
 FormatOpt = Annotated[DeployFormat, typer.Option("--format", "-f", help=f"{FORMAT_HELP}.")]
-JsonOpt = Annotated[
-    bool, typer.Option("--json", hidden=True, help="Deprecated alias of --format json.")
-]
+JsonOpt = Annotated[bool, typer.Option("--json", hidden=True, help="Deprecated alias of --format json.")]
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
 
 

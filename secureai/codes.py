@@ -95,4 +95,9 @@ CODES: dict[str, str] = {
     "SA411": "expectation names an unknown namespace",
     "SA412": "expectation names an unknown secret or key",
     "SA413": "expectation names an undeclared Vault path",
+    "SA420": "diff: new reader of a secret",
+    "SA421": "diff: new or wider connection between workloads",
+    "SA422": "diff: new connection to or from outside the workloads",
+    "SA423": "diff: new privilege or API token",
+    "SA424": "diff: protection removed",
 }
