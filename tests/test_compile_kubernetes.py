@@ -273,9 +273,18 @@ def test_added_volumes_never_take_a_spec_volume_name() -> None:
     )
     pod = pod_spec(one(compiled(spec), "Deployment", "w"))
     names = [v["name"] for v in pod["volumes"]]
-    assert names == ["secureai-tmp", "secureai-vault-token", "secureai-vault-token-2", "secureai-tmp-2"]
+    assert names == [
+        "secureai-tmp",
+        "secureai-vault-token",
+        "secureai-tmp-2",
+        "secureai-vault-token-2",
+        "secureai-vault-files",
+        "secureai-vault-agent",
+    ]
     mounts = {m["mountPath"]: m["name"] for m in pod["containers"][0]["volumeMounts"]}
-    assert mounts["/var/run/secrets/vault"] == "secureai-vault-token-2" and mounts["/tmp"] == "secureai-tmp-2"
+    assert mounts["/vault/secrets"] == "secureai-vault-files" and mounts["/tmp"] == "secureai-tmp-2"
+    agent = {m["mountPath"]: m["name"] for m in pod["initContainers"][0]["volumeMounts"]}
+    assert agent["/var/run/secrets/vault"] == "secureai-vault-token-2"
 
 
 def test_vault_reader_gets_a_projected_token_not_the_api_token() -> None:
@@ -295,9 +304,19 @@ def test_vault_reader_gets_a_projected_token_not_the_api_token() -> None:
         },
     }
     assert token in pod["volumes"]
-    assert {"name": "secureai-vault-token", "mountPath": "/var/run/secrets/vault", "readOnly": True} in (
-        pod["containers"][0]["volumeMounts"]
+    mount = {"name": "secureai-vault-token", "mountPath": "/var/run/secrets/vault", "readOnly": True}
+    # The agent (the default delivery) logs in; the application never sees the token.
+    assert mount in pod["initContainers"][0]["volumeMounts"]
+    assert mount not in pod["containers"][0]["volumeMounts"]
+    # With `deliver: none` the application logs in itself, so it gets the token.
+    spec = make_spec(
+        vault={"audience": "vault-prod"},
+        vault_secrets={"ai/params": {"data": {"lr": 0.1}}},
+        workloads={"w": workload(vault={"read": ["ai/params"], "deliver": "none"})},
     )
+    pod = pod_spec(one(compiled(spec), "Deployment", "w"))
+    assert token in pod["volumes"] and "initContainers" not in pod
+    assert mount in pod["containers"][0]["volumeMounts"]
 
 
 def test_api_token_only_for_accounts_with_grants() -> None:

@@ -245,9 +245,9 @@ def test_004_trainer_logs_in_to_vault_with_a_projected_token() -> None:
     assert token["projected"]["sources"] == [
         {"serviceAccountToken": {"audience": "vault", "expirationSeconds": 600, "path": "token"}}
     ]
-    assert {"name": token["name"], "mountPath": "/var/run/secrets/vault", "readOnly": True} in pod[
-        "containers"
-    ][0]["volumeMounts"]
+    mount = {"name": token["name"], "mountPath": "/var/run/secrets/vault", "readOnly": True}
+    (agent,) = pod["initContainers"]
+    assert mount in agent["volumeMounts"] and mount not in pod["containers"][0]["volumeMounts"]
     # The parameters themselves are Vault's business: no Kubernetes object carries them.
     for r in plan.of_provider("kubernetes"):
         assert "learning_rate" not in repr(r.properties)

@@ -18,6 +18,7 @@ from secureai.pulumi.mapping import MappingError, camel_to_snake, kwargs_for, ta
 TYPED = [
     ("kubernetes:core/v1:Namespace", "pulumi_kubernetes.core.v1", "Namespace"),
     ("kubernetes:core/v1:Secret", "pulumi_kubernetes.core.v1", "Secret"),
+    ("kubernetes:core/v1:ConfigMap", "pulumi_kubernetes.core.v1", "ConfigMap"),
     ("kubernetes:core/v1:ServiceAccount", "pulumi_kubernetes.core.v1", "ServiceAccount"),
     ("kubernetes:core/v1:Service", "pulumi_kubernetes.core.v1", "Service"),
     ("kubernetes:core/v1:Pod", "pulumi_kubernetes.core.v1", "Pod"),
@@ -219,7 +220,12 @@ def test_the_retargeted_specs_cover_every_version_band(compiled: list[tuple[str,
         "vault:kubernetes/authBackendRole:AuthBackendRole",
         "vault:kv/secretV2:SecretV2",
     }
-    assert types <= {t for t, _, _ in TYPED} | {"kubernetes:projectcalico.org/v3:GlobalNetworkPolicy"}
+    custom = {
+        "kubernetes:projectcalico.org/v3:GlobalNetworkPolicy",
+        "kubernetes:external-secrets.io/v1:SecretStore",
+        "kubernetes:external-secrets.io/v1:ExternalSecret",
+    }
+    assert types <= {t for t, _, _ in TYPED} | custom
 
 
 def test_every_compiled_resource_binds_to_the_real_constructor(compiled: list[tuple[str, Resource]]) -> None:

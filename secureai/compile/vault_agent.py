@@ -99,9 +99,10 @@ def agent_config(
         "template_config {",
         # A file that cannot be rendered fails the container instead of leaving it stale or empty.
         "  exit_on_retry_failure         = true",
-        f'  static_secret_render_interval = "{refresh_seconds}s"',
-        "}",
     ]
+    if mode == "sidecar":
+        lines.append(f'  static_secret_render_interval = "{refresh_seconds}s"')
+    lines.append("}")
     for f in files:
         lines += [
             "",

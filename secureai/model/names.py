@@ -27,6 +27,8 @@ VAULT_GRANT = r"^([A-Za-z0-9_.-]+|\+)(/([A-Za-z0-9_.-]+|\+))*(/\*|\*)?$"
 KUBE_VERSION = r"^1\.[0-9]{1,2}$"
 QUANTITY = r"^[0-9]+(\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$"
 DURATION = r"^[0-9]+[smh]$"
+# A file name in a directory secureai fills: no '/', and no leading '.' (so never '.' or '..').
+FILE_NAME = r"^[A-Za-z0-9_-][A-Za-z0-9._-]*$"
 
 MIN_MINOR, MAX_MINOR = 19, 37
 
@@ -84,6 +86,9 @@ VaultPath = _text_type(
 )
 VaultGrant = _text_type(
     VAULT_GRANT, "a valid Vault path: segments separated by '/', '+' for any one segment, '*' at the end"
+)
+FileName = _text_type(
+    FILE_NAME, "a valid file name: letters, digits, '.', '_' and '-', not starting with '.'", 253
 )
 Quantity = _text_type(QUANTITY, "a valid Kubernetes quantity such as 500m, 2, 512Mi or 4Gi")
 _SECONDS = {"s": 1, "m": 60, "h": 3600}

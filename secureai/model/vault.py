@@ -1,4 +1,4 @@
-"""Vault: the server settings, the KV v2 secrets the spec writes, and a workload's read grants."""
+"""Vault: the server settings and the KV v2 secrets the spec writes (delivery: `vault_delivery`)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ from typing import Annotated, Any
 from pydantic import Discriminator, Field, PlainValidator, Tag, WithJsonSchema
 
 from secureai.model.base import Int, Model
-from secureai.model.names import DnsLabel, Duration, SecretKey, Text, VaultGrant
+from secureai.model.names import DnsLabel, Duration, SecretKey, Text
 from secureai.model.network import Peer
 from secureai.model.secrets import ValueSource
+from secureai.model.vault_delivery import ExternalSecrets, VaultInjector, WorkloadVault
 
 
 def _source_or_scalar(value: Any) -> str:
@@ -48,12 +49,11 @@ class VaultSecret(Model):
     data: dict[SecretKey, VaultValue] = Field(min_length=1)
 
 
-class WorkloadVault(Model):
-    read: list[VaultGrant] = Field(min_length=1)
-
-
 class VaultSettings(Model):
     address: Text | None = Field(None, description="default: VAULT_ADDR")
+    pod_address: Text | None = Field(
+        None, description="the address pods (agents, External Secrets) reach Vault at; default: address"
+    )
     kv_mount: DnsLabel = "secret"
     kubernetes_auth_mount: DnsLabel = "kubernetes"
     audience: Text = "vault"
@@ -65,3 +65,14 @@ class VaultSettings(Model):
         "in default-deny namespaces may reach it",
     )
     port: Int = Field(8200, ge=1, le=65535)
+    injector: VaultInjector | None = Field(None, description="the cluster runs the Vault Agent Injector")
+    external_secrets: ExternalSecrets | None = Field(
+        None, description="the cluster runs the External Secrets Operator"
+    )
+
+    @property
+    def address_for_pods(self) -> str | None:
+        return self.pod_address or self.address
+
+
+__all__ = ["ExternalSecrets", "VaultInjector", "WorkloadVault"]

@@ -9,3 +9,4 @@ PSA_ENABLED = 23  # Pod Security Admission: beta and on by default from 1.23
 PSP_REMOVED = 25  # PodSecurityPolicy is gone from 1.25
 VAP_BETA = 28  # ValidatingAdmissionPolicy: admissionregistration.k8s.io/v1beta1 in 1.28-1.29
 VAP_GA = 30  # ... and v1 from 1.30
+NATIVE_SIDECARS = 29  # init containers with restartPolicy: Always, on by default (beta) from 1.29

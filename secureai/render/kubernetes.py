@@ -66,6 +66,10 @@ def _read_as_non_string(text: str) -> bool:
 def _represent_str(dumper: Any, text: str) -> Any:
     if _read_as_non_string(text):
         return dumper.represent_scalar("tag:yaml.org,2002:str", text, style="'")
+    if "\n" in text:
+        # A file's text (an agent configuration) reads as itself in a block; the emitter falls
+        # back to quoting when a block cannot hold it (trailing spaces, control characters).
+        return dumper.represent_scalar("tag:yaml.org,2002:str", text, style="|")
     return dumper.represent_str(text)
 
 

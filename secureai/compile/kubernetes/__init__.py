@@ -16,6 +16,7 @@ from secureai.compile.kubernetes.profiles import (
 )
 from secureai.compile.kubernetes.rbac import compile_access, compile_service_accounts
 from secureai.compile.kubernetes.secrets import compile_secrets
+from secureai.compile.kubernetes.vault_delivery import compile_vault_delivery
 from secureai.compile.kubernetes.vault_egress import compile_vault_egress, vault_egress_diagnostics
 from secureai.compile.kubernetes.workloads import compile_workloads
 from secureai.compile.plan import Resource
@@ -31,6 +32,7 @@ def compile_kubernetes(spec: Spec) -> Result[list[Resource]]:
         *compile_profile_policies(spec),
         *compile_service_accounts(spec),
         *compile_secrets(spec),
+        *compile_vault_delivery(spec),
         *compile_access(spec),
         *compile_profile_rbac(spec),
         *compile_network(spec),

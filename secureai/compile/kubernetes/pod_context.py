@@ -27,6 +27,7 @@ class PodContext:
     name: str
     workload: Workload
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    annotations: dict[str, str] = field(default_factory=dict)  # for the pod template, set by pod_spec
 
     @property
     def path(self) -> SpecPath:

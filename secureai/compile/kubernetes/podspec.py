@@ -18,6 +18,7 @@ from secureai.compile.kubernetes.pod_security import (
     pod_security_context,
 )
 from secureai.compile.kubernetes.storage import pod_volumes
+from secureai.compile.kubernetes.vault_delivery import apply_vault_parts, vault_pod_parts
 
 
 def pod_spec(ctx: PodContext) -> Manifest:
@@ -32,6 +33,10 @@ def pod_spec(ctx: PodContext) -> Manifest:
     spec.update(host_namespaces(ctx.profile))
     if volumes:
         spec["volumes"] = volumes
+    taken = {v["name"] for v in volumes} | set(ctx.workload.volumes)
+    vault = vault_pod_parts(ctx, taken)
+    apply_vault_parts(spec, vault)
+    ctx.annotations.update(vault.annotations)
     return spec
 
 

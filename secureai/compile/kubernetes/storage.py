@@ -1,14 +1,11 @@
-"""A pod's volumes and their mounts: the spec's volumes, the Vault token, the writable /tmp."""
+"""A pod's volumes and their mounts: the spec's volumes and the writable /tmp (Vault's: `vault_delivery`)."""
 
 from __future__ import annotations
 
 from secureai.compile.kubernetes.common import Manifest
 from secureai.compile.kubernetes.pod_context import PodContext
-from secureai.model.labels import VAULT_TOKEN_DIR
 from secureai.model.storage import Volume
 
-VAULT_TOKEN_VOLUME = "secureai-vault-token"
-VAULT_TOKEN_SECONDS = 600  # short-lived: the kubelet rotates it, Vault login reads it fresh
 TMP_VOLUME = "secureai-tmp"
 
 
@@ -20,10 +17,6 @@ def pod_volumes(ctx: PodContext) -> tuple[list[Manifest], list[Manifest]]:
     for name, vol in ctx.workload.volumes.items():
         volumes.append({"name": name, **_volume_source(vol)})
         mounts.append({"name": name, "mountPath": vol.mount_path, "readOnly": vol.read_only})
-    if ctx.workload.vault is not None:
-        name = own_volume_name(VAULT_TOKEN_VOLUME, taken)
-        volumes.append({"name": name, **_vault_token_source(ctx)})
-        mounts.append({"name": name, "mountPath": VAULT_TOKEN_DIR, "readOnly": True})
     if _wants_tmp(ctx):
         # Most images write to /tmp; with a read-only root filesystem they fail without a
         # writable scratch directory, so one is added unless the spec mounts /tmp itself.
@@ -60,13 +53,6 @@ def _volume_source(vol: Volume) -> Manifest:
         }
     assert vol.host_path is not None  # the model guarantees exactly one source
     return {"hostPath": {"path": vol.host_path}}
-
-
-def _vault_token_source(ctx: PodContext) -> Manifest:
-    """A token only Vault accepts (its audience), so the API token need not be mounted."""
-    audience = ctx.spec.vault.audience if ctx.spec.vault is not None else "vault"
-    token = {"audience": audience, "expirationSeconds": VAULT_TOKEN_SECONDS, "path": "token"}
-    return {"projected": {"sources": [{"serviceAccountToken": token}]}}
 
 
 def _wants_tmp(ctx: PodContext) -> bool:

@@ -20,6 +20,8 @@ def _isolated_readers(spec: Spec) -> list[str]:
         name
         for name, w in spec.workloads.items()
         if w.vault is not None
+        # External Secrets reads Vault from the operator's pods, not the workload's.
+        and w.vault.deliver != "externalSecrets"
         and w.namespace in spec.namespaces
         and spec.namespaces[w.namespace].network == "default-deny"
     ]

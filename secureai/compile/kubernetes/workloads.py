@@ -5,6 +5,7 @@ from __future__ import annotations
 from secureai.compile.kubernetes.common import Manifest, key_of, resource
 from secureai.compile.kubernetes.podspec import PodContext, pod_spec
 from secureai.compile.kubernetes.profiles import psp_binding_key
+from secureai.compile.kubernetes.vault_delivery import vault_dependencies
 from secureai.compile.plan import Resource
 from secureai.diagnostics import Diagnostic, warning
 from secureai.model.labels import APP_NAME, MANAGED_BY, PROFILE_LABEL, pod_labels
@@ -28,7 +29,10 @@ def compile_workloads(spec: Spec) -> tuple[list[Resource], list[Diagnostic]]:
 def _workload(ctx: PodContext) -> Resource:
     name, w = ctx.name, ctx.workload
     labels = pod_labels(name, w)
-    template: Manifest = {"metadata": {"labels": labels}, "spec": pod_spec(ctx)}
+    spec = pod_spec(ctx)
+    template: Manifest = {"metadata": {"labels": labels}, "spec": spec}
+    if ctx.annotations:
+        template["metadata"]["annotations"] = dict(ctx.annotations)
     api_version, body = _controller(ctx, template)
     return resource(
         api_version,
@@ -38,6 +42,8 @@ def _workload(ctx: PodContext) -> Resource:
         body,
         ctx.path,
         labels=labels,
+        # A bare Pod is its own template: its annotations go on the object itself.
+        annotations=ctx.annotations if w.kind == "Pod" else None,
         depends_on=_dependencies(ctx),
     )
 
@@ -108,6 +114,7 @@ def _dependencies(ctx: PodContext) -> tuple[str, ...]:
         deps.append(psp_binding_key(w.namespace, str(profile)))
     if w.kind == "StatefulSet":
         deps.append(key_of("v1", "Service", w.namespace, ctx.name))
+    deps += vault_dependencies(ctx.spec, ctx.name)
     return tuple(deps)
 
 
