@@ -114,6 +114,29 @@ def _check_calico(doc: dict[str, Any]) -> None:
             assert set(rule.get(side, {})) <= {"namespaceSelector", "selector", "nets", "ports"}
 
 
+def _check_external_secrets(doc: dict[str, Any]) -> None:
+    """External Secrets' CRs are not in the Kubernetes schemas: check them against the operator's
+    v1 API by hand (SecretStore vault provider, ExternalSecret data and target)."""
+    assert doc["apiVersion"] == "external-secrets.io/v1" and doc["kind"] in ("SecretStore", "ExternalSecret")
+    assert set(doc["metadata"]) <= {"name", "namespace", "labels"} and set(doc) == {
+        "apiVersion", "kind", "metadata", "spec"
+    }
+    spec = doc["spec"]
+    if doc["kind"] == "SecretStore":
+        vault = spec["provider"]["vault"]
+        assert set(vault) <= {"server", "path", "version", "auth", "caBundle", "namespace"}
+        assert vault["version"] in ("v1", "v2")
+        kube = vault["auth"]["kubernetes"]
+        assert set(kube) <= {"mountPath", "role", "serviceAccountRef", "secretRef"}
+        assert set(kube["serviceAccountRef"]) <= {"name", "namespace", "audiences"}
+        return
+    assert set(spec) <= {"refreshInterval", "secretStoreRef", "target", "data", "dataFrom"}
+    assert spec["secretStoreRef"]["kind"] in ("SecretStore", "ClusterSecretStore")
+    assert spec["target"]["creationPolicy"] in ("Owner", "Orphan", "Merge", "None")
+    for item in spec["data"]:
+        assert set(item) == {"secretKey", "remoteRef"} and set(item["remoteRef"]) <= {"key", "property"}
+
+
 @pytest.mark.parametrize("path", SPECS, ids=IDS)
 def test_manifests_are_schema_valid_on_every_target(path: Path) -> None:
     spec, _ = compiled(path)
@@ -126,6 +149,8 @@ def test_manifests_are_schema_valid_on_every_target(path: Path) -> None:
                 _check_psp(doc)
             elif doc["apiVersion"].startswith("projectcalico.org/"):
                 _check_calico(doc)
+            elif doc["apiVersion"].startswith("external-secrets.io/"):
+                _check_external_secrets(doc)
             else:
                 # Below 1.25 there is no schema; 1.25 is the closest that has one.
                 schema_version = version if minor >= SCHEMA_MIN else "1.25"

@@ -295,13 +295,13 @@ workloads:
     image: ghcr.io/acme/train:1.0.0
     runAsUser: 10001
     resources: { limits: { cpu: "1", memory: 1Gi } }
-    vault: { read: [ai/+/params] }
+    vault: { read: [ai/+/params], deliver: none }  # the app lists and reads itself
   all-models:
     namespace: ml
     image: ghcr.io/acme/train:1.0.0
     runAsUser: 10001
     resources: { limits: { cpu: "1", memory: 1Gi } }
-    vault: { read: [ai/models/*] }
+    vault: { read: [ai/models/*], deliver: none }
 """
 
 

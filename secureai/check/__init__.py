@@ -11,6 +11,7 @@ from secureai.check.references import check_references
 from secureai.check.target import check_target
 from secureai.check.values import check_values
 from secureai.check.vault import check_vault
+from secureai.check.vault_delivery import check_vault_delivery
 from secureai.check.vault_paths import check_vault_paths
 from secureai.check.workloads import check_workloads
 from secureai.diagnostics import Diagnostic
@@ -26,6 +27,7 @@ def run_checks(spec: Spec, base_dir: Path, environ: Mapping[str, str]) -> list[D
         *check_access(spec),
         *check_vault(spec),
         *check_vault_paths(spec),
+        *check_vault_delivery(spec),
         *check_target(spec),
     ]
 

@@ -41,7 +41,9 @@ def _sets_amounts(w: Workload) -> bool:
 
 def _mount_paths(name: str, w: Workload, base: SpecPath) -> list[Diagnostic]:
     """Two volumes at one path are refused by the API server; so is one at the token's path."""
-    taken = {VAULT_TOKEN_DIR: "the Vault login token"} if w.vault is not None else {}
+    # Only an application that logs in itself (`deliver: none`) has the token mounted.
+    reads_itself = w.vault is not None and w.vault.deliver == "none"
+    taken = {VAULT_TOKEN_DIR: "the Vault login token"} if reads_itself else {}
     out: list[Diagnostic] = []
     for vol_name, vol in w.volumes.items():
         where = vol.mount_path.rstrip("/") or "/"
@@ -81,12 +83,17 @@ def _kind_fields(name: str, w: Workload, base: SpecPath) -> list[Diagnostic]:
     return out
 
 
-def _image(name: str, w: Workload, base: SpecPath) -> list[Diagnostic]:
-    if "@sha256:" in w.image:
-        return []
-    last = w.image.rsplit("/", 1)[-1]
+def image_pinned(image: str) -> bool:
+    """A digest, or a tag other than `latest`."""
+    if "@sha256:" in image:
+        return True
+    last = image.rsplit("/", 1)[-1]
     tag = last.split(":", 1)[1] if ":" in last else None
-    if tag is None or tag == "latest":
+    return tag is not None and tag != "latest"
+
+
+def _image(name: str, w: Workload, base: SpecPath) -> list[Diagnostic]:
+    if not image_pinned(w.image):
         return [
             warning(
                 "SA130",

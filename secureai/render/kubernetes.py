@@ -30,6 +30,8 @@ ORDER: Mapping[str, int] = {
     "ServiceAccount": 30,
     "Secret": 40,
     "ConfigMap": 40,
+    "SecretStore": 40,
+    "ExternalSecret": 40,
     "Role": 50,
     "ClusterRole": 50,
     "RoleBinding": 50,

@@ -1,0 +1,4 @@
+# secureai: workload 'batch-scorer' in namespace 'ml-serving' reads these paths
+path "secret/data/ai/serving" {
+  capabilities = ["read"]
+}

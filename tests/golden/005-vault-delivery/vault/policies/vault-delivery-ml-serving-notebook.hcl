@@ -1,0 +1,4 @@
+# secureai: workload 'notebook' in namespace 'ml-serving' reads these paths
+path "secret/data/ai/model-parameters" {
+  capabilities = ["read"]
+}
