@@ -58,7 +58,7 @@ def _workload(spec: Spec, name: str, w: Workload, v: WorkloadVault, base: SpecPa
         *_cluster_has(spec, name, v, base),
         *_volumes(spec, name, w, v, base),
         *_files(spec, name, v, base),
-        *_containers(name, v, base),
+        *_containers(name, w, v, base),
         *_mount_path(name, w, v, base),
     ]
     if v.deliver == "agent":
@@ -261,10 +261,16 @@ def _injector_id(name: str, file_name: str, where: SpecPath) -> list[Diagnostic]
     ]
 
 
-def _containers(name: str, v: WorkloadVault, base: SpecPath) -> list[Diagnostic]:
+def container_names(name: str, w: Workload) -> list[str]:
+    """The workload's own containers: the main one (named after it), init containers, sidecars."""
+    extra = [*getattr(w, "init_containers", {}), *getattr(w, "sidecars", {})]
+    return [name, *extra]
+
+
+def _containers(name: str, w: Workload, v: WorkloadVault, base: SpecPath) -> list[Diagnostic]:
     if v.containers is None:
         return []
-    have = [name]  # the workload's one container is named after it
+    have = container_names(name, w)
     return [
         error(
             "SA326",

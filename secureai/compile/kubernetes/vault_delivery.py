@@ -320,15 +320,14 @@ def _none_parts(ctx: PodContext, vault: WorkloadVault, parts: VaultPodParts, tak
 
 
 def apply_vault_parts(pod: Manifest, parts: VaultPodParts) -> None:
-    """Add `parts` to a built pod spec: volumes, init containers first, mounts and env to targets.
+    """Add `parts` to a built pod spec: mounts and env to the targets, our init containers first.
 
     A spec's own env var wins over ours of the same name: it is what the user wrote.
     """
     if parts.volumes:
         pod["volumes"] = [*pod.get("volumes", []), *parts.volumes]
-    if parts.init_containers:
-        pod["initContainers"] = [*parts.init_containers, *pod.get("initContainers", [])]
-    for container in pod["containers"]:
+    # The spec's own init containers and sidecars read the files too: ours run first.
+    for container in [*pod["containers"], *pod.get("initContainers", [])]:
         if parts.targets is not None and container["name"] not in parts.targets:
             continue
         if parts.mounts:
@@ -337,6 +336,8 @@ def apply_vault_parts(pod: Manifest, parts: VaultPodParts) -> None:
             own = {e["name"] for e in container.get("env", [])}
             env = [*container.get("env", []), *(e for e in parts.env if e["name"] not in own)]
             container["env"] = env
+    if parts.init_containers:
+        pod["initContainers"] = [*parts.init_containers, *pod.get("initContainers", [])]
     if parts.fs_group is not None:
         pod["securityContext"].setdefault("fsGroup", parts.fs_group)
 
