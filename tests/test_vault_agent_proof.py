@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from specutil import write_spec
+from specutil import WORKLOAD, write_spec
 from test_vault_proof import FakeEnviron, load
 from vault_server import BaoServer, bao_binary, bao_fixture, stop, vault_fixture  # noqa: F401  (fixtures)
 
@@ -47,12 +47,7 @@ vaultSecrets:
     data: { learning_rate: 0.01, epochs: 100, activation_function: relu, early_stop: true }
   ai/other:
     data: { token: not-for-the-trainer }
-workloads:
-  trainer:
-    namespace: ml
-    image: ghcr.io/acme/train:1.0.0
-    runAsUser: 10001
-    resources: { limits: { cpu: "1", memory: 1Gi } }
+""" + WORKLOAD + """\
     vault:
       read: [ai/model-parameters]
       files:

@@ -101,32 +101,33 @@ def _address(spec: Spec, name: str, v: WorkloadVault, base: SpecPath) -> list[Di
     ]
 
 
+# deliver -> (code, what the cluster runs, the vault field saying so, an example of it)
+_ADD_ONS = {
+    "injector": ("SA327", "the Vault Agent Injector", "injector", "vault.injector: {}"),
+    "externalSecrets": (
+        "SA328",
+        "the External Secrets Operator",
+        "external_secrets",
+        "vault.externalSecrets: { namespace: ..., pods: {...} }",
+    ),
+}
+
+
 def _cluster_has(spec: Spec, name: str, v: WorkloadVault, base: SpecPath) -> list[Diagnostic]:
-    if spec.vault is None:
+    if spec.vault is None or v.deliver not in _ADD_ONS:
         return []
-    if v.deliver == "injector" and spec.vault.injector is None:
-        return [
-            error(
-                "SA327",
-                f"workload '{name}' uses 'deliver: injector', but the spec does not say the cluster "
-                "runs the Vault Agent Injector",
-                (*base, "deliver"),
-                hint="add 'vault.injector: {}' (annotationPrefix: openbao.org for OpenBao's) if it "
-                "does, or use 'deliver: agent', which needs nothing installed",
-            )
-        ]
-    if v.deliver == "externalSecrets" and spec.vault.external_secrets is None:
-        return [
-            error(
-                "SA328",
-                f"workload '{name}' uses 'deliver: externalSecrets', but the spec does not say the "
-                "cluster runs the External Secrets Operator",
-                (*base, "deliver"),
-                hint="add 'vault.externalSecrets: { namespace: ..., pods: {...} }' if it does, or "
-                "use 'deliver: agent', which needs nothing installed",
-            )
-        ]
-    return []
+    code, what, field, example = _ADD_ONS[v.deliver]
+    if getattr(spec.vault, field) is not None:
+        return []
+    return [
+        error(
+            code,
+            f"workload '{name}' uses 'deliver: {v.deliver}', but the spec does not say the cluster "
+            f"runs {what}",
+            (*base, "deliver"),
+            hint=f"add '{example}' if it does, or use 'deliver: agent', which needs nothing installed",
+        )
+    ]
 
 
 def _volumes(spec: Spec, name: str, w: Workload, v: WorkloadVault, base: SpecPath) -> list[Diagnostic]:
