@@ -31,10 +31,11 @@ class Workload:
     labels: Mapping[str, str]
     pod: Manifest
     resource: Resource
+    id: str = field(init=False)
 
-    @property
-    def id(self) -> str:
-        return f"{self.namespace}/{self.name}"
+    def __post_init__(self) -> None:
+        # Looked up hundreds of thousands of times on large specs: computed once.
+        object.__setattr__(self, "id", f"{self.namespace}/{self.name}")
 
     @property
     def account(self) -> str:

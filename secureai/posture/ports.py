@@ -6,6 +6,7 @@ what earlier rules left, so the set algebra needs difference as well as union an
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -36,19 +37,27 @@ class PortSet:
 
     @staticmethod
     def all() -> PortSet:
-        return PortSet(tuple((p, 1, MAX_PORT) for p in PROTOCOLS))
+        return _ALL
 
     @staticmethod
     def none() -> PortSet:
-        return PortSet()
+        return _NONE
 
     def __bool__(self) -> bool:
         return bool(self.ranges)
 
     def __or__(self, other: PortSet) -> PortSet:
+        if not other.ranges or self is _ALL:
+            return self
+        if not self.ranges or other is _ALL:
+            return other
         return PortSet.of((*self.ranges, *other.ranges))
 
     def __and__(self, other: PortSet) -> PortSet:
+        if other is _ALL or not self.ranges:
+            return self
+        if self is _ALL or not other.ranges:
+            return other
         out = [
             (p, max(lo, lo2), min(hi, hi2))
             for p, lo, hi in self.ranges
@@ -58,6 +67,10 @@ class PortSet:
         return PortSet.of(out)
 
     def __sub__(self, other: PortSet) -> PortSet:
+        if not other.ranges or not self.ranges:
+            return self
+        if other is _ALL:
+            return _NONE
         out: list[Range] = []
         for p, lo, hi in self.ranges:
             pieces = [(lo, hi)]
@@ -81,21 +94,31 @@ class PortSet:
         return not (other - self)
 
     def is_all(self) -> bool:
-        return self == PortSet.all()
+        return self is _ALL or self.ranges == _ALL.ranges
 
     def text(self) -> str:
         """`all`, `TCP/5432`, `TCP/8000-8080`, `UDP/53, TCP/53`, `TCP/all`."""
-        if not self.ranges:
-            return "none"
-        if self.is_all():
-            return "all"
-        parts = []
-        for p, lo, hi in self.ranges:
-            if lo == 1 and hi == MAX_PORT:
-                parts.append(f"{p}/all")
-            else:
-                parts.append(f"{p}/{lo}" if lo == hi else f"{p}/{lo}-{hi}")
-        return ", ".join(parts)
+        return _text(self.ranges)
 
     def to_json(self) -> list[dict[str, object]]:
         return [{"protocol": p, "from": lo, "to": hi} for p, lo, hi in self.ranges]
+
+
+@functools.lru_cache(maxsize=4096)
+def _text(ranges: tuple[Range, ...]) -> str:
+    # Cached: a large spec prints the same few port sets tens of thousands of times.
+    if not ranges:
+        return "none"
+    if ranges == _ALL.ranges:
+        return "all"
+    parts = []
+    for p, lo, hi in ranges:
+        if lo == 1 and hi == MAX_PORT:
+            parts.append(f"{p}/all")
+        else:
+            parts.append(f"{p}/{lo}" if lo == hi else f"{p}/{lo}-{hi}")
+    return ", ".join(parts)
+
+
+_ALL = PortSet(tuple((p, 1, MAX_PORT) for p in PROTOCOLS))
+_NONE = PortSet()

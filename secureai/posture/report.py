@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import asdict
 from typing import Any
 
-from secureai.posture import Posture
+from secureai.posture import Posture, Reader
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
@@ -61,12 +60,23 @@ def as_text(p: Posture) -> str:
     return "\n".join(out)
 
 
+def _reader(r: Reader) -> dict[str, Any]:
+    return {
+        "workload": r.workload,
+        "account": r.account,
+        "how": r.how,
+        "detail": r.detail,
+        "grant": r.grant,
+        "credential": r.credential,
+    }
+
+
 def as_data(p: Posture) -> dict[str, Any]:
     return {
         "project": p.project,
         "workloads": list(p.workloads),
         "secrets": [
-            {"kind": s.kind, "id": s.id, "readers": [asdict(r) for r in s.readers]} for s in p.secrets
+            {"kind": s.kind, "id": s.id, "readers": [_reader(r) for r in s.readers]} for s in p.secrets
         ],
         "network": {
             "flows": [
@@ -93,10 +103,17 @@ def as_data(p: Posture) -> dict[str, Any]:
         },
         "privileges": [
             {
-                **asdict(x),
+                "workload": x.workload,
+                "account": x.account,
+                "user": x.user,
+                "privileged": x.privileged,
+                "escalation": x.escalation,
                 "capabilities": list(x.capabilities),
+                "readOnlyRoot": x.read_only_root,
                 "host": list(x.host),
                 "volumes": list(x.volumes),
+                "apiToken": x.api_token,
+                "seccomp": x.seccomp,
             }
             for x in p.privileges
         ],
@@ -104,4 +121,6 @@ def as_data(p: Posture) -> dict[str, Any]:
 
 
 def as_json(p: Posture) -> str:
-    return json.dumps(as_data(p), indent=2, sort_keys=True)
+    # Compact: with indentation the json module falls back to its pure-Python encoder, 5x
+    # slower on the 20,000 flows of a 1,000-workload spec.
+    return json.dumps(as_data(p), sort_keys=True, separators=(",", ":"))

@@ -199,6 +199,9 @@ def _vault_token(w: Workload, audience: str | None) -> bool:
 
 def _vault(inv: Inventory) -> list[SecretItem]:
     out = []
+    by_account: dict[tuple[str, str], list[Workload]] = {}
+    for w in inv.workloads:
+        by_account.setdefault((w.namespace, w.account), []).append(w)
     for kv in inv.vault_secrets:
         mount, path = kv.properties["mount"], kv.properties["name"]
         api_path = f"{mount}/data/{path}"
@@ -218,11 +221,14 @@ def _vault(inv: Inventory) -> list[SecretItem]:
                 p.get("bound_service_account_names", []),
                 p.get("bound_service_account_namespaces", []),
             )
-            running = [
-                w
-                for w in inv.workloads
-                if ("*" in names or w.account in names) and ("*" in spaces or w.namespace in spaces)
-            ]
+            if "*" in names or "*" in spaces:
+                running = [
+                    w
+                    for w in inv.workloads
+                    if ("*" in names or w.account in names) and ("*" in spaces or w.namespace in spaces)
+                ]
+            else:
+                running = [w for ns in spaces for n in names for w in by_account.get((ns, n), [])]
             detail = f"Vault read of {api_path}"
             for w in running:
                 credential = _vault_token(w, p.get("audience")) or (

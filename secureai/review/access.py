@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +34,9 @@ def load_posture(path: Path, environ: Mapping[str, str] | None = None) -> Loaded
     result = compile_path(path, environ)
     if result.value is None or has_errors(result.diagnostics):
         return Loaded(None, result.diagnostics)
+    # The compiled plan lives until the command ends; without this, every collection of the
+    # posture's many small objects rescans it (half of `access` time on 1,000 workloads).
+    gc.freeze()
     return Loaded(compute_posture(result.value.plan), result.diagnostics)
 
 

@@ -1,0 +1,86 @@
+"""Benchmark `secureai access` on the generated 1,000-workload spec (budget: 2 s median, cold).
+
+Run: python benchmarks/bench_access.py [--runs 5]
+Each run is a fresh interpreter (imports included), as a user or CI would see it; an
+in-process split shows how the time divides between compiling and computing the posture.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+BUDGET = 2.0
+
+
+def cold_runs(spec: Path, runs: int, *extra: str, command: str = "access") -> list[float]:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        proc = subprocess.run(
+            [sys.executable, "-m", "secureai", command, str(spec), *extra],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        times.append(time.perf_counter() - start)
+        if proc.returncode != 0:
+            raise SystemExit(f"{command} failed on {spec}:\n{proc.stderr}")
+    return times
+
+
+def split(spec: Path) -> str:
+    from secureai.pipeline import compile_path
+    from secureai.posture import compute_posture
+
+    start = time.perf_counter()
+    compiled = compile_path(spec, {})
+    middle = time.perf_counter()
+    assert compiled.value is not None
+    posture = compute_posture(compiled.value.plan)
+    end = time.perf_counter()
+    return (
+        f"in process: compile {middle - start:.3f} s, posture {end - middle:.3f} s "
+        f"({len(posture.workloads)} workloads, {len(posture.network.flows)} flows, "
+        f"{sum(len(s.readers) for s in posture.secrets)} secret readers)"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    from gen_spec import generate
+
+    ok = True
+    with tempfile.TemporaryDirectory() as tmp:
+        big = Path(tmp) / "big.yaml"
+        big.write_text(generate(1000), encoding="utf-8")
+        print(split(big))
+        # validate (which compiles too) in the same run: this VM's speed drifts with load, so
+        # the ratio says more than the seconds.
+        reference = statistics.median(cold_runs(big, args.runs, command="validate"))
+        print(f"validate, 1,000 workloads: median {reference:.3f} s (reference)")
+        for label, extra in (("text", ()), ("json", ("--format", "json"))):
+            times = cold_runs(big, args.runs, *extra)
+            median = statistics.median(times)
+            ok &= median <= BUDGET
+            print(
+                f"access --format {label}, 1,000 workloads: median {median:.3f} s, min {min(times):.3f} s, "
+                f"max {max(times):.3f} s over {len(times)} cold runs, {median / reference:.2f}x validate "
+                f"(budget {BUDGET} s) "
+                f"{'OK' if median <= BUDGET else 'OVER BUDGET'}"
+            )
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
