@@ -229,6 +229,8 @@ def render(
 class PostureFormat(StrEnum):
     text = "text"
     json = "json"
+    html = "html"
+    svg = "svg"
 
 
 def _write_or_echo(text: str, output: Path | None) -> None:
@@ -252,7 +254,7 @@ def access(
     spec: SpecArg,
     output_format: Annotated[
         PostureFormat,
-        typer.Option("--format", "-f", help="text tables or json."),
+        typer.Option("--format", "-f", help="text tables, json, or a self-contained html page or svg."),
     ] = PostureFormat.text,
     output: Annotated[
         Path | None,

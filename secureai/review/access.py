@@ -41,6 +41,10 @@ def load_posture(path: Path, environ: Mapping[str, str] | None = None) -> Loaded
 
 
 def render_posture(posture: Posture, output_format: str) -> str:
+    if output_format in ("html", "svg"):
+        from secureai.posture.picture import as_html, as_svg
+
+        return as_html(posture) if output_format == "html" else as_svg(posture)
     if output_format == "json":
         from secureai.posture.report import as_json
 
