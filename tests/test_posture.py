@@ -72,7 +72,13 @@ def test_example_platform() -> None:
             ("ai-data-pipeline/trainer", "env", "env DB_PASSWORD (trainer)", True)
         ],
         "secret/ai/model-parameters": [
-            ("ai-data-pipeline/trainer", "vault", "Vault read of secret/data/ai/model-parameters", True)
+            ("ai-data-pipeline/trainer", "vault", "Vault read of secret/data/ai/model-parameters", True),
+            (
+                "ai-data-pipeline/trainer",
+                "file",
+                "delivered file /vault/secrets/model-parameters.json (Vault agent)",
+                True,
+            ),
         ],
     }
     assert [(f.source, f.target, f.ports.text()) for f in p.network.flows] == [
@@ -145,3 +151,41 @@ def test_cli_access_on_a_broken_spec_prints_diagnostics(tmp_path: Path) -> None:
     result = runner.invoke(app, ["access", str(spec)])
     assert result.exit_code == 1
     assert "error[SA101]" in result.output
+
+
+def test_delivered_files_and_external_secrets_are_readers() -> None:
+    p = posture_of(ROOT / "specs" / "005-vault-delivery.yaml", {"SERVING_API_KEY": "x"})
+    found = readers(p)
+    assert found["ml-serving/batch-scorer-vault/api-key"] == [
+        ("ml-serving/batch-scorer", "volume", "volume secureai-vault-files at /vault/secrets", True)
+    ]
+    files = sorted((who, detail) for s in p.secrets for who, how, detail, _ in readers(p)[s.id] if how == "file")
+    assert files == [
+        ("ml-serving/server", "delivered file /vault/secrets/serving.env (Vault agent injector)"),
+        ("ml-serving/trainer", "delivered file /vault/secrets/learning-rate (Vault agent)"),
+        ("ml-serving/trainer", "delivered file /vault/secrets/model-parameters.json (Vault agent)"),
+    ]
+    assert (
+        "account ml-serving/batch-scorer",
+        "vault",
+        "synced into Secret ml-serving/batch-scorer-vault by the External Secrets operator",
+        True,
+    ) in found["secret/ai/serving"]
+
+
+def test_picture_is_self_contained_and_fresh(tmp_path: Path) -> None:
+    import os
+
+    result = runner.invoke(app, ["access", str(ROOT / "specs" / "ai-platform.yaml"), "--format", "svg"])
+    svg = result.stdout
+    assert svg.startswith('<svg xmlns="http://www.w3.org/2000/svg"')
+    # Nothing fetched: the only URL is the SVG namespace.
+    assert svg.count("http") == 1 and "<script" not in svg and "href" not in svg
+    for name in ("trainer", "feature-store", "batch-scorer", "db_password", "TCP/5432"):
+        assert name in svg
+    committed = ROOT / "docs" / "ai-platform-posture.svg"
+    if os.environ.get("SECUREAI_ACCEPT"):
+        committed.write_text(svg, encoding="utf-8")
+    assert committed.read_text(encoding="utf-8") == svg, "refresh with SECUREAI_ACCEPT=1"
+    page = runner.invoke(app, ["access", str(ROOT / "specs" / "ai-platform.yaml"), "--format", "html"]).stdout
+    assert page.startswith("<!DOCTYPE html>") and page.count("http") == 1 and "<script" not in page

@@ -150,7 +150,7 @@ def _only_readers(
             who = (
                 f"workload {r.workload}"
                 if workload
-                else f"service account {r.account} (no workload runs as it)"
+                else f"service account {r.account}"
             )
             if (who, r.detail, r.grant) in seen:
                 continue

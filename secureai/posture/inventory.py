@@ -31,6 +31,7 @@ class Workload:
     labels: Mapping[str, str]
     pod: Manifest
     resource: Resource
+    annotations: Mapping[str, str] = field(default_factory=dict)
     id: str = field(init=False)
 
     def __post_init__(self) -> None:
@@ -46,6 +47,17 @@ class Workload:
 
     def container_ports(self) -> list[Manifest]:
         return [p for c in self.containers() for p in c.get("ports", [])]
+
+
+def pod_metadata(manifest: Manifest) -> Manifest:
+    """The metadata the pods of a manifest carry (labels, annotations)."""
+    kind = manifest.get("kind")
+    if kind == "Pod":
+        return dict(manifest.get("metadata", {}))
+    spec = manifest.get("spec", {})
+    if kind == "CronJob":
+        spec = spec.get("jobTemplate", {}).get("spec", {})
+    return dict(spec.get("template", {}).get("metadata", {}))
 
 
 def pod_template(manifest: Manifest) -> tuple[Mapping[str, str], Manifest] | None:
@@ -68,6 +80,9 @@ class Inventory:
     workloads: list[Workload] = field(default_factory=list)
     namespaces: dict[str, Mapping[str, str]] = field(default_factory=dict)
     secrets: list[Resource] = field(default_factory=list)
+    config_maps: dict[tuple[str, str], Manifest] = field(default_factory=dict)
+    external_secrets: list[Resource] = field(default_factory=list)
+    secret_stores: dict[tuple[str, str], Manifest] = field(default_factory=dict)
     accounts: dict[tuple[str, str], Manifest] = field(default_factory=dict)
     network_policies: list[Resource] = field(default_factory=list)
     calico_policies: list[Resource] = field(default_factory=list)
@@ -121,6 +136,12 @@ def inventory(plan: Plan) -> Inventory:
         ns = meta.get("namespace")
         if kind == "Namespace":
             inv.namespaces[meta["name"]] = dict(meta.get("labels", {}))
+        elif kind == "ConfigMap":
+            inv.config_maps[(str(ns), meta["name"])] = m
+        elif kind == "ExternalSecret":
+            inv.external_secrets.append(r)
+        elif kind == "SecretStore":
+            inv.secret_stores[(str(ns), meta["name"])] = m
         elif kind == "ServiceAccount":
             inv.accounts[(str(ns), meta["name"])] = m
         elif kind == "Secret":
@@ -140,7 +161,10 @@ def inventory(plan: Plan) -> Inventory:
             template = pod_template(m)
             if template is not None:
                 labels, pod = template
-                inv.workloads.append(Workload(meta["name"], str(ns), str(kind), dict(labels), pod, r))
+                annotations = dict(pod_metadata(m).get("annotations", {}))
+                inv.workloads.append(
+                    Workload(meta["name"], str(ns), str(kind), dict(labels), pod, r, annotations)
+                )
     return inv
 
 

@@ -15,14 +15,21 @@ from collections.abc import Iterable
 from secureai.posture import Posture
 from secureai.posture.report import as_text
 
-HOW_COLOURS = {"env": "#1f77b4", "volume": "#9467bd", "rbac": "#d62728", "vault": "#2ca02c"}
+HOW_COLOURS = {
+    "env": "#1f77b4",
+    "volume": "#9467bd",
+    "file": "#17becf",
+    "rbac": "#d62728",
+    "vault": "#2ca02c",
+}
 FLOW = "#555555"
 OUTSIDE = "#ff7f0e"
 ROW = 34
 BOX_H = 24
-LEFT_X, LEFT_W = 20, 300
-MID_X, MID_W = 470, 260
-RIGHT_X, RIGHT_W = 960, 300
+LEFT_X, LEFT_W = 20, 340
+MID_X, MID_W = 500, 260
+RIGHT_X, RIGHT_W = 990, 390
+CHAR_W = 6.8  # average width of a 12px system-ui character, for cutting labels to their box
 TOP = 50
 
 
@@ -40,13 +47,12 @@ def _text(
 
 
 def _box(x: float, y: float, w: float, label: str, fill: str, title: str, stroke: str = "#333") -> str:
-    short = label if len(label) <= 40 else label[:37] + "..."
+    fits = int((w - 16) / CHAR_W)
+    short = label if len(label) <= fits else label[: fits - 3] + "..."
     return (
         f"<g><title>{_esc(title)}</title>"
         f'<rect x="{x:.0f}" y="{y:.0f}" width="{w:.0f}" height="{BOX_H}" rx="5" '
-        f'fill="{fill}" stroke="{stroke}"/>'
-        + _text(x + 8, y + 16, short)
-        + "</g>"
+        f'fill="{fill}" stroke="{stroke}"/>' + _text(x + 8, y + 16, short) + "</g>"
     )
 
 
@@ -113,16 +119,20 @@ def as_svg(p: Posture) -> str:
     for item in p.secrets:
         kind = "Vault " if item.kind == "vault" else ""
         parts.append(_box(LEFT_X, y, LEFT_W, kind + item.id, "#eef7ee" if kind else "#eef3fb", item.id))
+        drawn: dict[str, int] = {}
         for r in item.readers:
             if r.workload is None or r.workload not in centre:
                 continue
+            # Several ways of reading one secret fan out a little, so each line stays visible.
+            shift = 4 * drawn.setdefault(r.workload, 0)
+            drawn[r.workload] += 1
             title = f"{r.workload} reads {item.id} by {r.how}: {r.detail}; granted by {r.grant}"
             parts.append(
                 _curve(
                     LEFT_X + LEFT_W,
-                    y + BOX_H / 2,
+                    y + BOX_H / 2 + shift,
                     MID_X,
-                    centre[r.workload],
+                    centre[r.workload] + shift,
                     HOW_COLOURS[r.how],
                     title,
                     dashed=not r.credential,

@@ -22,7 +22,7 @@ _PATH_BLOCK = re.compile(r'path\s+"([^"]+)"\s*\{[^}]*?capabilities\s*=\s*\[([^\]
 
 @dataclass(frozen=True)
 class Reader:
-    workload: str | None  # workload id (namespace/name); None: an account no workload runs as
+    workload: str | None  # workload id (namespace/name); None: an account acting without a pod of ours
     account: str  # namespace/name of the service account
     how: str  # env | volume | rbac | vault
     detail: str
@@ -60,6 +60,19 @@ def _kubernetes(inv: Inventory) -> list[SecretItem]:
         keys_of[(meta["namespace"], meta["name"])] = _keys(r.properties)
         for key in keys_of[(meta["namespace"], meta["name"])]:
             readers[(meta["namespace"], meta["name"], key)] = []
+
+    for r in inv.external_secrets:
+        # The operator creates the target Secret: its keys are the ExternalSecret's, and pods
+        # read it like any other Secret.
+        m = r.properties
+        ns, spec = m["metadata"]["namespace"], m.get("spec", {})
+        target = spec.get("target", {}).get("name") or m["metadata"]["name"]
+        synced = [str(d["secretKey"]) for d in spec.get("data", [])] or ["*"]
+        keys_of.setdefault((ns, target), [])
+        for key in synced:
+            if key not in keys_of[(ns, target)]:
+                keys_of[(ns, target)].append(key)
+            readers.setdefault((ns, target, key), [])
 
     def add(ns: str, secret: str, keys: list[str] | None, reader: Reader) -> None:
         for key in keys if keys is not None else keys_of.get((ns, secret), []):
@@ -199,6 +212,7 @@ def _vault_token(w: Workload, audience: str | None) -> bool:
 
 def _vault(inv: Inventory) -> list[SecretItem]:
     out = []
+    delivered = _delivered(inv)
     by_account: dict[tuple[str, str], list[Workload]] = {}
     for w in inv.workloads:
         by_account.setdefault((w.namespace, w.account), []).append(w)
@@ -239,5 +253,71 @@ def _vault(inv: Inventory) -> list[SecretItem]:
                 for ns in spaces:
                     for name in names:
                         readers.append(Reader(None, f"{ns}/{name}", "vault", detail, grant, False))
+        readers += [r for where, r in delivered if where == api_path and r not in readers]
         out.append(SecretItem("vault", f"{mount}/{path}", tuple(readers)))
+    return out
+
+
+_TEMPLATE = re.compile(
+    r'template\s*\{[^}]*?destination\s*=\s*"([^"]+)"[^}]*?contents\s*=\s*"((?:[^"\\]|\\.)*)"', re.S
+)
+_SECRET_IN_TEMPLATE = re.compile(r'secret \\?"([^"\\]+)\\?"')
+
+
+def _delivered(inv: Inventory) -> list[tuple[str, Reader]]:
+    """Files a Vault agent (sidecar or init, from its ConfigMap), the injector (from pod
+    annotations) or External Secrets (into a Secret) delivers, as (KV API path, reader)."""
+    out: list[tuple[str, Reader]] = []
+    for w in inv.workloads:
+        account = f"{w.namespace}/{w.account}"
+        for vol in w.pod.get("volumes", []):
+            name = vol.get("configMap", {}).get("name")
+            config = inv.config_maps.get((w.namespace, name)) if name else None
+            if not config:
+                continue
+            grant = f"Vault agent configuration ConfigMap {w.namespace}/{name}"
+            for text in config.get("data", {}).values():
+                for destination, contents in _TEMPLATE.findall(str(text)):
+                    for api_path in _SECRET_IN_TEMPLATE.findall(contents):
+                        reader = Reader(
+                            w.id, account, "file", f"delivered file {destination} (Vault agent)", grant
+                        )
+                        if (api_path, reader) not in out:
+                            out.append((api_path, reader))
+        prefixes = [
+            k[: -len("/agent-inject")] for k, v in w.annotations.items() if k.endswith("/agent-inject")
+        ]
+        for prefix in prefixes:
+            if str(w.annotations[f"{prefix}/agent-inject"]).lower() != "true":
+                continue
+            folder = w.annotations.get(f"{prefix}/secret-volume-path", "/vault/secrets")
+            lead = f"{prefix}/agent-inject-secret-"
+            for key, api_path in w.annotations.items():
+                if key.startswith(lead):
+                    file = w.annotations.get(
+                        f"{prefix}/agent-inject-file-{key[len(lead) :]}", key[len(lead) :]
+                    )
+                    detail = f"delivered file {folder.rstrip('/')}/{file} (Vault agent injector)"
+                    grant = f"pod annotations {prefix}/agent-inject-* of {w.kind} {w.id}"
+                    out.append((str(api_path), Reader(w.id, account, "file", detail, grant)))
+    for r in inv.external_secrets:
+        m = r.properties
+        ns, spec = m["metadata"]["namespace"], m.get("spec", {})
+        target = spec.get("target", {}).get("name") or m["metadata"]["name"]
+        store = spec.get("secretStoreRef", {}).get("name", "")
+        config = inv.secret_stores.get((ns, store), {})
+        vault = config.get("spec", {}).get("provider", {}).get("vault", {})
+        mount = vault.get("path", "secret")
+        auth = vault.get("auth", {}).get("kubernetes", {})
+        account = f"{ns}/{auth.get('serviceAccountRef', {}).get('name', 'default')}"
+        grant = (
+            f"ExternalSecret {ns}/{m['metadata']['name']} via SecretStore {ns}/{store} "
+            f"(auth role {auth.get('role')})"
+        )
+        for item in spec.get("data", []):
+            api_path = f"{mount}/data/{item['remoteRef']['key']}"
+            detail = f"synced into Secret {ns}/{target} by the External Secrets operator"
+            reader = Reader(None, account, "vault", detail, grant, True)
+            if (api_path, reader) not in out:
+                out.append((api_path, reader))
     return out
