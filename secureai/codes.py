@@ -15,6 +15,8 @@ CODES: dict[str, str] = {
     "SA100": "invalid value",
     "SA101": "unknown field",
     "SA102": "missing required field",
+    "SA103": "access entry is a workload's own service account without saying so",
+    "SA104": "plain vaultSecrets value under a credential key, without the plaintext opt-in",
     # references
     "SA110": "unknown namespace",
     "SA111": "unknown secret",

@@ -95,6 +95,43 @@ def closest(word: str, choices: Iterable[str]) -> str | None:
     return close[0] if close else None
 
 
+def misspelling_of(word: str, choices: Iterable[str]) -> str | None:
+    """The choice `word` is a *typing slip* of, or None: at most one edit for words up to 4
+    characters, two up to 10, three beyond (case ignored; a swap of neighbours is one edit).
+
+    Stricter than `closest`, for field names: a field the spec does not have (`service`,
+    `apiVersion`) shares letters with one it has (`serviceAccount`, `version`), and suggesting
+    that would send the user off to use a field that means something else."""
+    lowered = word.lower()
+    limit = 1 if len(word) <= 4 else 2 if len(word) <= 10 else 3
+    best: tuple[int, str] | None = None
+    for choice in sorted(choices):
+        distance = _edits(lowered, choice.lower(), limit)
+        if distance <= limit and (best is None or distance < best[0]):
+            best = (distance, choice)
+    return best[1] if best else None
+
+
+def _edits(a: str, b: str, limit: int) -> int:
+    """Optimal-string-alignment distance (insert, delete, substitute, swap neighbours), or
+    `limit + 1` as soon as it must exceed `limit`."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    before: list[int] = []
+    row = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        current = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = a[i - 1] != b[j - 1]
+            current[j] = min(row[j] + 1, current[j - 1] + 1, row[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                current[j] = min(current[j], before[j - 2] + 1)
+        if min(current) > limit:
+            return limit + 1
+        before, row = row, current
+    return row[-1]
+
+
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """` (did you mean 'x'?)` for the closest choice, or an empty string."""
     close = closest(word, choices)

@@ -40,6 +40,16 @@ CASES = [
         "spec.yaml:1:1: error[SA102]: spec: missing required field 'kubernetes'",
     ),
     (
+        "SA103",
+        FULL + "access:\n  trainer:\n    namespace: ml\n    can: [{ verbs: [get], resources: [pods] }]\n",
+        "spec.yaml:14:3: warning[SA103]: access 'trainer' has the name and namespace of workload 'trainer', so it is that workload's own service account: the workload gets its grants and an API token",
+    ),
+    (
+        "SA104",
+        BASE + "vault: {}\nvaultSecrets:\n  ai/hf:\n    data: { hf_token: hf_abc, tokenizer: bpe }\n",
+        "spec.yaml:10:23: warning[SA104]: vaultSecrets.ai/hf.data.hf_token: a plain value under a key that names a credential; a secret written in the spec needs the opt-in",
+    ),
+    (
         "SA110",
         FULL.replace("namespace: ml", "namespace: mll"),
         "spec.yaml:9:16: error[SA110]: workload 'trainer' is in namespace 'mll' which is not declared (did you mean 'ml'?)",
@@ -233,7 +243,7 @@ CASES = [
         "SA301",
         FULL
         + "    vault: { read: [ai/param] }\nvault: {}\nvaultSecrets:\n  ai/params:\n    data: { a: 1 }\n",
-        "spec.yaml:13:21: error[SA301]: workload 'trainer' reads Vault path 'ai/param' which is not declared in vaultSecrets (did you mean 'ai/params'?)",
+        "spec.yaml:13:21: warning[SA301]: workload 'trainer' reads Vault path 'ai/param' which is not declared in vaultSecrets (did you mean 'ai/params'?)",
     ),
     (
         "SA302",

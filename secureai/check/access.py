@@ -13,7 +13,7 @@ _DISCLOSES_NOTHING = {"create"}
 
 
 def check_access(spec: Spec) -> list[Diagnostic]:
-    out: list[Diagnostic] = []
+    out: list[Diagnostic] = [*_implicit_accounts(spec)]
     for name, access in spec.access.items():
         for index, rule in enumerate(access.can):
             path: SpecPath = ("access", name, "can", index)
@@ -84,3 +84,25 @@ def _secrets(name: str, access: Access, rule: AccessRule, path: SpecPath) -> lis
             )
         ]
     return []
+
+
+def _implicit_accounts(spec: Spec) -> list[Diagnostic]:
+    """A workload without `serviceAccount` runs as its own account, named after it; an `access`
+    entry of that name in that namespace *is* that account, so its grants (and the API token
+    mounted to use them) go to the workload. Said, unless the workload names the account."""
+    out: list[Diagnostic] = []
+    for name, w in spec.workloads.items():
+        access = spec.access.get(name)
+        if w.service_account is not None or access is None or access.namespace != w.namespace:
+            continue
+        out.append(
+            warning(
+                "SA103",
+                f"access '{name}' has the name and namespace of workload '{name}', so it is that "
+                "workload's own service account: the workload gets its grants and an API token",
+                ("access", name),
+                hint=f"if that is meant, say so with 'serviceAccount: {name}' on the workload; "
+                "otherwise rename the access entry",
+            )
+        )
+    return out

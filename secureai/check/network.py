@@ -41,7 +41,7 @@ def _dns_namespace(spec: Spec) -> list[Diagnostic]:
     ]
 
 
-def _peer(spec: Spec, rule: str, default_ns: str, peer: Peer, path: SpecPath) -> list[Diagnostic]:
+def _peer(spec: Spec, rule: str, default_ns: str | None, peer: Peer, path: SpecPath) -> list[Diagnostic]:
     if peer.api_server and spec.kubernetes.api_server is None:
         return [
             error(
@@ -55,6 +55,17 @@ def _peer(spec: Spec, rule: str, default_ns: str, peer: Peer, path: SpecPath) ->
     if peer.pods is None or peer.namespace_labels is not None:
         return []
     namespace = peer.namespace or default_ns
+    if namespace is None:
+        return [
+            error(
+                "SA102",
+                f"network rule '{rule}': this pods peer names no namespace, and the rule has no "
+                "'namespace' for it",
+                path,
+                hint="add 'namespace' to the peer, or to the rule (the namespace of every pods "
+                "peer that names none)",
+            )
+        ]
     if namespace in spec.namespaces and not selects_any(spec, namespace, peer.pods):
         shown = ", ".join(f"{k}={v}" for k, v in peer.pods.items()) or "(all pods)"
         return [

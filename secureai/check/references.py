@@ -34,7 +34,7 @@ def _namespaces(spec: Spec) -> list[Diagnostic]:
     entries: list[tuple[str, str, str]] = [
         *(("secrets", n, s.namespace) for n, s in spec.secrets.items()),
         *(("workloads", n, w.namespace) for n, w in spec.workloads.items()),
-        *(("network", n, r.namespace) for n, r in spec.network.items()),
+        *(("network", n, r.namespace) for n, r in spec.network.items() if r.namespace is not None),
         *(("access", n, a.namespace) for n, a in spec.access.items()),
     ]
     singular = {

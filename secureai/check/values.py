@@ -5,6 +5,7 @@ Messages name the source (variable, file), never a value.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -25,8 +26,43 @@ def value_sources(spec: Spec) -> Iterator[tuple[SpecPath, ValueSource]]:
                 yield ("vaultSecrets", path, "data", key), value
 
 
-def check_values(spec: Spec, base_dir: Path, environ: Mapping[str, str]) -> list[Diagnostic]:
+# Words of a key name (`db_password`, `hfToken`, `API-KEY`) that say the value is a credential
+# rather than a parameter; whole words, so `tokenizer` or `max_tokens` are parameters.
+_CREDENTIAL_WORDS = {"password", "passwd", "passphrase", "secret", "token", "credential", "credentials"}
+_CREDENTIAL_PAIRS = {("api", "key"), ("private", "key"), ("access", "key"), ("secret", "key")}
+_WORD = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
+
+
+def names_a_credential(key: str) -> bool:
+    words = [w.lower() for w in _WORD.findall(key)]
+    return bool(_CREDENTIAL_WORDS & set(words)) or bool(_CREDENTIAL_PAIRS & set(itertools.pairwise(words)))
+
+
+def written_secrets(spec: Spec) -> list[Diagnostic]:
+    """The one rule for values written in the spec (they are in Git): a *secret* written there
+    needs the opt-in beside it, `{ literal: ..., allowPlaintext: true }`, in `secrets` and
+    `vaultSecrets` alike (SA122, SA123). `vaultSecrets` also holds parameters (learning rates,
+    flags, names), written plainly and typed; a plain value under a key that names a credential
+    is taken for a secret written without the opt-in."""
     out: list[Diagnostic] = []
+    for path, vsecret in spec.vault_secrets.items():
+        for key, value in vsecret.data.items():
+            if isinstance(value, str) and names_a_credential(key):
+                out.append(
+                    warning(
+                        "SA104",
+                        f"vaultSecrets.{path}.data.{key}: a plain value under a key that names a "
+                        "credential; a secret written in the spec needs the opt-in",
+                        ("vaultSecrets", path, "data", key),
+                        hint="take it from fromEnv, fromFile, generate or fromVault, or write "
+                        "{ literal: ..., allowPlaintext: true } if plain text is meant",
+                    )
+                )
+    return out
+
+
+def check_values(spec: Spec, base_dir: Path, environ: Mapping[str, str]) -> list[Diagnostic]:
+    out: list[Diagnostic] = [*written_secrets(spec)]
     for path, source in value_sources(spec):
         out.extend(_check_source(path, source, base_dir, environ))
         if source.from_vault is not None and spec.vault is None:

@@ -56,16 +56,23 @@ def check_vault(spec: Spec) -> list[Diagnostic]:
     return out
 
 
+# One policy for every Vault path the spec does not declare, whether granted exactly, by
+# wildcard, or read by fromVault (SA301, SA302, SA310): a warning, because another team or
+# pipeline may write it; --strict makes it fail.
+UNDECLARED_HINT = "fine if the secret is written outside this spec; otherwise fix the path"
+
+
 def _grant(spec: Spec, workload: str, grant: str, path: tuple[str | int, ...]) -> list[Diagnostic]:
     if "*" not in grant and "+" not in grant:
         if grant in spec.vault_secrets:
             return []
         return [
-            error(
+            warning(
                 "SA301",
                 f"workload '{workload}' reads Vault path '{grant}' which is not declared in "
                 f"vaultSecrets{did_you_mean(grant, spec.vault_secrets)}",
                 path,
+                hint=UNDECLARED_HINT,
             )
         ]
     pattern = grant_regex(grant)
@@ -75,6 +82,7 @@ def _grant(spec: Spec, workload: str, grant: str, path: tuple[str | int, ...]) -
                 "SA302",
                 f"workload '{workload}' reads Vault paths '{grant}', which match no declared vaultSecrets",
                 path,
+                hint=UNDECLARED_HINT,
             )
         ]
     return []

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from secureai.check.values import value_sources
+from secureai.check.vault import UNDECLARED_HINT
 from secureai.diagnostics import Diagnostic, SpecPath, did_you_mean, error, quoted_list, warning
 from secureai.model.names import duration_seconds
 from secureai.model.spec import SecurityProfile, Spec, VaultSettings
@@ -170,7 +171,7 @@ def _vault_references(spec: Spec) -> list[Diagnostic]:
                     f"{'.'.join(map(str, path))} comes from Vault path '{ref.path}', which this spec does "
                     f"not declare in vaultSecrets{did_you_mean(ref.path, spec.vault_secrets)}",
                     (*where, "path"),
-                    hint="fine if the secret is written outside this spec; otherwise fix the path",
+                    hint=UNDECLARED_HINT,
                 )
             )
         elif ref.key not in declared.data:

@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from secureai.diagnostics import Diagnostic, Result, SpecPath, closest, did_you_mean, error
+from secureai.diagnostics import Diagnostic, Result, SpecPath, did_you_mean, error, misspelling_of
 from secureai.loader import Document, raw_text
 from secureai.model.spec import Spec
 
@@ -59,7 +59,7 @@ def _misspelt_fields(errors: list[Any], document: Document) -> set[tuple[SpecPat
             continue
         path = data_path(document.data, tuple(err["loc"]))
         if path:
-            meant = closest(str(path[-1]), allowed_fields(path[:-1]))
+            meant = misspelling_of(str(path[-1]), allowed_fields(path[:-1]))
             if meant is not None:
                 out.add((path[:-1], meant))
     return out
@@ -133,8 +133,14 @@ def _message(err: Any, path: SpecPath, secret: bool) -> tuple[str, str | None]:
     if kind == "literal_error":
         return _choice_message(err, where, secret)
     if kind in _TYPE_NAMES:
-        message, hint = _type_message(err, where, _TYPE_NAMES[kind])
-        if _TYPE_NAMES[kind] == "a mapping" and len(path) == 4 and path[0] == "secrets":
+        wanted = _TYPE_NAMES[kind]
+        if wanted == "a string" and path[-1:] == ("persistentVolumeClaim",) and "volumes" in path:
+            # Kubernetes writes `persistentVolumeClaim: {claimName: x}`; here the string is that name.
+            wanted = "the name of an existing PersistentVolumeClaim (a string)"
+            message, _ = _type_message(err, where, wanted)
+            return message, "write persistentVolumeClaim: <name>, e.g. persistentVolumeClaim: model-store"
+        message, hint = _type_message(err, where, wanted)
+        if wanted == "a mapping" and len(path) == 4 and path[0] == "secrets":
             hint = _SOURCES_HINT
         return message, hint
     if kind == "value_error":
@@ -151,15 +157,22 @@ def _unknown_field(err: Any, path: SpecPath, secret: bool) -> tuple[str, str | N
     field = str(path[-1]) if path else str(err["loc"][-1])
     allowed = allowed_fields(path[:-1])
     parent = _dotted(path[:-1])
-    meant = closest(field, allowed)
+    meant = misspelling_of(field, allowed)
     if secret and meant is None:
         # `password: {hunter2}` is a mapping with the key 'hunter2': a key there may be a secret.
         return (
             f"{parent}: unknown field (its name is not shown: it may be a secret value)",
             _allowed_hint(allowed),
         )
-    suggestion = f" (did you mean '{meant}'?)" if meant else ""
-    return f"{parent}: unknown field '{field}'{suggestion}", _allowed_hint(allowed)
+    if meant:
+        return f"{parent}: unknown field '{field}' (did you mean '{meant}'?)", _allowed_hint(allowed)
+    # Not a slip: a field from another tool (`apiVersion`, `service`) that secureai does not have.
+    hint = _allowed_hint(allowed)
+    reference = "the README's spec reference (\"The spec\") lists every field"
+    return (
+        f"{parent}: unknown field '{field}': it is not part of the secureai spec",
+        f"{hint}; {reference}" if hint else reference,
+    )
 
 
 def _choice_message(err: Any, where: str, secret: bool) -> tuple[str, str | None]:

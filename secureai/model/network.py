@@ -45,7 +45,10 @@ class NetworkRule(Model):
     pods, so that a default-deny namespace lets exactly this flow through.
     """
 
-    namespace: DnsLabel = Field(description="namespace of peers that name no namespace")
+    # Needed only by `pods` peers that name no namespace (checked with the peer's position).
+    namespace: DnsLabel | None = Field(
+        None, description="namespace of pods peers that name none (not needed when every peer names its own)"
+    )
     from_: list[Peer] = Field(min_length=1, alias="from")
     to: list[Peer] = Field(min_length=1)
     ports: list[Port] = Field(default_factory=list)

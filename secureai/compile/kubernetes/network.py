@@ -107,7 +107,7 @@ def peer_namespace(peer: Peer, rule: NetworkRule) -> str | None:
     """The one namespace a pods/namespace peer is in; None for other kinds of peer."""
     if peer.namespace_labels is not None or (peer.pods is None and peer.namespace is None):
         return None
-    return str(peer.namespace or rule.namespace)
+    return str(peer.namespace or rule.namespace or "")  # check/network.py: one of them is set
 
 
 def _groups(spec: Spec, rule: NetworkRule, peers: list[Peer]) -> list[Group]:
@@ -215,7 +215,7 @@ def _api_server_egress(spec: Spec) -> Manifest:
     }
 
 
-def to_np_peers(spec: Spec, default_ns: str, peer: Peer, here: str) -> list[Manifest]:
+def to_np_peers(spec: Spec, default_ns: str | None, peer: Peer, here: str) -> list[Manifest]:
     """A spec peer as NetworkPolicy peers, seen from a policy in namespace `here`."""
     if peer.api_server:
         api = spec.kubernetes.api_server
@@ -228,8 +228,8 @@ def to_np_peers(spec: Spec, default_ns: str, peer: Peer, here: str) -> list[Mani
     out: Manifest = {}
     if peer.namespace_labels is not None:
         out["namespaceSelector"] = _selector(dict(peer.namespace_labels))
-    elif (peer.namespace or default_ns) != here:
-        out["namespaceSelector"] = match_name(peer.namespace or default_ns)
+    elif (peer.namespace or default_ns or here) != here:
+        out["namespaceSelector"] = match_name(str(peer.namespace or default_ns))
     if peer.pods is not None or "namespaceSelector" not in out:
         out["podSelector"] = _selector(dict(peer.pods or {}))
     return [out]
