@@ -103,7 +103,7 @@ def test_undeclared_vault_paths_are_one_policy(tmp_path: Path) -> None:
         GOOD
         + "    vault: { read: [ai/elsewhere, ml/*] }\n"
         + "    env:\n      T: { secret: s, key: t }\n"
-        + "vault: {}\nvaultSecrets:\n  ai/p:\n    data: { a: 1 }\n"
+        + "vault: { address: http://vault.vault.svc:8200 }\nvaultSecrets:\n  ai/p:\n    data: { a: 1 }\n"
         + "secrets:\n  s:\n    namespace: ml\n    data: { t: { fromVault: { path: ai/other, key: t } } }\n"
     )
     found = [m for m in messages(tmp_path, text) if "SA254" not in m]  # no vault.network: beside the point
