@@ -16,7 +16,7 @@ import celpy
 import pytest
 
 from secureai.compile.build import compile_spec
-from secureai.compile.kubernetes.cel import profile_rules
+from secureai.compile.kubernetes.cel import Rule, profile_rules
 from secureai.compile.kubernetes.workloads import pod_labels
 from secureai.compile.plan import Plan
 from secureai.model.spec import SecurityProfile, Spec
@@ -29,9 +29,10 @@ ENV = celpy.Environment()
 Pod = dict[str, Any]
 
 
-def evaluate(expression: str, pod: Pod) -> bool:
+def evaluate(expression: str, pod: Pod, namespace: str = "ml") -> bool:
     program = ENV.program(ENV.compile(expression))
-    result = program.evaluate({"object": celpy.json_to_cel(pod)})
+    request = {"namespace": namespace, "operation": "CREATE"}
+    result = program.evaluate({"object": celpy.json_to_cel(pod), "request": celpy.json_to_cel(request)})
     assert isinstance(result, celpy.celtypes.BoolType), f"{expression!r} -> {result!r}"
     return bool(result)
 
@@ -68,17 +69,22 @@ def as_admitted(template: dict[str, Any]) -> Pod:
     return pod
 
 
-def templates(plan: Plan) -> list[dict[str, Any]]:
+def namespaced_templates(plan: Plan) -> list[tuple[str, dict[str, Any]]]:
+    """(namespace, pod template) of every workload in the plan."""
     out = []
     for r in plan.of_provider("kubernetes"):
-        kind = r.properties["kind"]
+        kind, namespace = r.properties["kind"], r.properties["metadata"].get("namespace", "")
         if kind == "Pod":
-            out.append({"metadata": r.properties["metadata"], "spec": r.properties["spec"]})
+            out.append((namespace, {"metadata": r.properties["metadata"], "spec": r.properties["spec"]}))
         elif kind == "CronJob":
-            out.append(r.properties["spec"]["jobTemplate"]["spec"]["template"])
+            out.append((namespace, r.properties["spec"]["jobTemplate"]["spec"]["template"]))
         elif kind in ("Deployment", "StatefulSet", "Job"):
-            out.append(r.properties["spec"]["template"])
+            out.append((namespace, r.properties["spec"]["template"]))
     return out
+
+
+def templates(plan: Plan) -> list[dict[str, Any]]:
+    return [t for _, t in namespaced_templates(plan)]
 
 
 def at_version(spec: Spec, version: str) -> Spec:
@@ -88,6 +94,44 @@ def at_version(spec: Spec, version: str) -> Spec:
 # ----------------------------------------------------------------------------- every example
 
 
+def _selects(selector: dict[str, Any], labels: dict[str, str]) -> bool:
+    """A LabelSelector as the API server applies it (the operators secureai emits)."""
+    if not selector.get("matchLabels", {}).items() <= labels.items():
+        return False
+    for e in selector.get("matchExpressions", []):
+        if e["operator"] == "In" and labels.get(e["key"]) not in e["values"]:
+            return False
+        if e["operator"] == "NotIn" and labels.get(e["key"]) in e["values"]:
+            return False
+    return True
+
+
+def admission(plan: Plan, pod: Pod, namespace: str) -> list[str]:
+    """What the API server's admission policies say about `pod` created in `namespace`:
+    every binding whose selectors match, its policy's failing messages (empty: admitted)."""
+    policies = {
+        r.properties["metadata"]["name"]: r.properties
+        for r in plan.resources
+        if r.properties.get("kind") == "ValidatingAdmissionPolicy"
+    }
+    failed: list[str] = []
+    for r in plan.resources:
+        if r.properties.get("kind") != "ValidatingAdmissionPolicyBinding":
+            continue
+        match = r.properties["spec"]["matchResources"]
+        if not _selects(match.get("namespaceSelector", {}), {"kubernetes.io/metadata.name": namespace}):
+            continue
+        if not _selects(match.get("objectSelector", {}), pod["metadata"].get("labels", {})):
+            continue
+        policy = policies[r.properties["spec"]["policyName"]]
+        failed += [
+            v["message"]
+            for v in policy["spec"]["validations"]
+            if not evaluate(v["expression"], pod, namespace)
+        ]
+    return failed
+
+
 @pytest.mark.parametrize("path", SPECS, ids=[p.stem for p in SPECS])
 def test_example_pods_pass_their_profile_policies(path: Path) -> None:
     result = compile_path(path, {})
@@ -95,23 +139,8 @@ def test_example_pods_pass_their_profile_policies(path: Path) -> None:
     result_130 = compile_spec(at_version(result.value.spec, "1.30"))
     assert result_130.value is not None
     plan = result_130.value
-    policies = {
-        r.properties["metadata"]["name"]: r.properties
-        for r in plan.resources
-        if r.properties.get("kind") == "ValidatingAdmissionPolicy"
-    }
-    bindings = [
-        r.properties for r in plan.resources if r.properties.get("kind") == "ValidatingAdmissionPolicyBinding"
-    ]
-    checked = 0
-    for binding in bindings:
-        policy = policies[binding["spec"]["policyName"]]
-        wanted = binding["spec"]["matchResources"]["objectSelector"]["matchLabels"].items()
-        for template in templates(plan):
-            if wanted <= template["metadata"]["labels"].items():
-                assert failing(policy["spec"]["validations"], as_admitted(template)) == []
-                checked += 1
-    assert checked == len(bindings) or not bindings
+    for namespace, template in namespaced_templates(plan):
+        assert admission(plan, as_admitted(template), namespace) == []
 
 
 # ----------------------------------------------------------------------------- one profile, every rule
@@ -153,7 +182,12 @@ def _spec() -> Spec:
 def compliant() -> tuple[list[dict[str, Any]], Pod]:
     plan = compile_spec(_spec()).value
     assert plan is not None
-    (policy,) = [r.properties for r in plan.resources if r.properties["kind"] == "ValidatingAdmissionPolicy"]
+    (policy,) = [
+        r.properties
+        for r in plan.resources
+        if r.properties["kind"] == "ValidatingAdmissionPolicy"
+        and r.properties["metadata"]["name"] == "demo-p"
+    ]
     (template,) = templates(plan)
     pod = as_admitted(template)
     # An init container as hardened as the main one, so init rules are exercised.
@@ -164,7 +198,7 @@ def compliant() -> tuple[list[dict[str, Any]], Pod]:
 
 def test_rule_ids_match_validations(compliant: tuple[list[dict[str, Any]], Pod]) -> None:
     validations, _ = compliant
-    rules = profile_rules(PROFILE)
+    rules = profile_rules(PROFILE, "p")
     assert [r.expression for r in rules] == [v["expression"] for v in validations]
 
 
@@ -313,13 +347,13 @@ def test_each_violation_fails_exactly_its_rule(
     rule_id, mutate = VIOLATIONS[case]
     bad = copy.deepcopy(pod)
     mutate(bad)
-    ids = [r.id for r in profile_rules(PROFILE)]
+    ids = [r.id for r in profile_rules(PROFILE, "p")]
     failed = [ids[i] for i, v in enumerate(validations) if not evaluate(v["expression"], bad)]
     assert failed == [rule_id]
 
 
 def test_every_rule_has_a_violation_case() -> None:
-    assert {r.id for r in profile_rules(PROFILE)} == {rule for rule, _ in VIOLATIONS.values()}
+    assert {r.id for r in profile_rules(PROFILE, "p")} == {rule for rule, _ in VIOLATIONS.values()}
 
 
 @pytest.mark.parametrize(
@@ -347,7 +381,7 @@ def test_allowed_variations_are_admitted(
 
 
 def test_profile_without_host_paths_denies_every_host_path() -> None:
-    rules = {r.id: r for r in profile_rules(SecurityProfile(volumes=["hostPath"]))}
+    rules = {r.id: r for r in profile_rules(SecurityProfile(volumes=["hostPath"]), "p")}
     pod: Pod = {
         "spec": {"containers": [{"name": "c"}], "volumes": [{"name": "h", "hostPath": {"path": "/data"}}]}
     }
@@ -362,10 +396,186 @@ def test_quotes_in_prefixes_stay_literal() -> None:
         for r in profile_rules(
             SecurityProfile(
                 volumes=["hostPath"], allowed_host_paths=[{"path_prefix": "/it's", "read_only": False}]
-            )
+            ),
+            "p",
         )
     }
     inside: Pod = {
         "spec": {"containers": [{"name": "c"}], "volumes": [{"name": "h", "hostPath": {"path": "/it's/x"}}]}
     }
     assert evaluate(rules["hostPathPrefix"].expression, inside)
+
+
+# ----------------------------------------------------------------------------- no way around a profile
+
+
+def _gated_spec() -> Spec:
+    """Profile p in namespace ml, profile q in namespace other; `plain` uses no profile."""
+    image = "ghcr.io/acme/x:1.0"
+    return Spec(
+        version=1,
+        project="demo",
+        kubernetes={"version": "1.30"},
+        namespaces={n: {"pod_security": "privileged"} for n in ("ml", "other", "plain")},
+        security_profiles={"p": PROFILE, "q": SecurityProfile(privileged=True, host_network=True)},
+        workloads={
+            "w": {"namespace": "ml", "image": image, "security_profile": "p", "run_as_user": 10001},
+            "v": {"namespace": "other", "image": image, "security_profile": "q", "run_as_user": 10001},
+            "u": {"namespace": "ml", "image": image, "run_as_user": 10001},
+            "x": {"namespace": "plain", "image": image, "run_as_user": 10001},
+        },
+    )
+
+
+@pytest.fixture(scope="module")
+def gated() -> tuple[Plan, dict[str, Pod]]:
+    plan = compile_spec(_gated_spec()).value
+    assert plan is not None
+    pods = {t["metadata"]["labels"]["app.kubernetes.io/name"]: as_admitted(t) for t in templates(plan)}
+    return plan, pods
+
+
+GATE_MESSAGE = (
+    "pods must carry the label secureai.dev/profile naming a security profile allowed in their "
+    "namespace (ml: secureai-default, p; other: q)"
+)
+
+
+def _privileged(pod: Pod) -> Pod:
+    pod = copy.deepcopy(pod)
+    pod["spec"]["hostNetwork"] = True
+    pod["spec"]["containers"][0]["securityContext"] = {"privileged": True}
+    pod["spec"]["volumes"] = [{"name": "root", "hostPath": {"path": "/"}}]
+    return pod
+
+
+@pytest.mark.parametrize(
+    ("case", "labels"),
+    [
+        ("no label", {"app": "mine"}),
+        ("no labels at all", None),
+        ("another namespace's profile", {"secureai.dev/profile": "q"}),
+        ("a profile the spec does not have", {"secureai.dev/profile": "anything"}),
+        ("an empty profile label", {"secureai.dev/profile": ""}),
+    ],
+)
+def test_pod_without_an_allowed_profile_is_denied(
+    case: str, labels: dict[str, str] | None, gated: tuple[Plan, dict[str, Pod]]
+) -> None:
+    """A pod secureai did not render, created straight into a namespace that uses profiles."""
+    plan, pods = gated
+    pod = _privileged(pods["w"])
+    if labels is None:
+        del pod["metadata"]["labels"]
+    else:
+        pod["metadata"]["labels"] = labels
+    assert admission(plan, pod, "ml") == [GATE_MESSAGE], case
+
+
+def test_profile_label_brings_the_profile_rules(gated: tuple[Plan, dict[str, Pod]]) -> None:
+    plan, pods = gated
+    failed = admission(plan, _privileged(pods["w"]), "ml")
+    assert GATE_MESSAGE not in failed
+    assert "security profile 'p': privileged containers are not allowed" in failed
+    assert "security profile 'p': hostNetwork, hostPID, hostIPC must not be true" in failed
+
+
+@pytest.mark.parametrize(("workload", "namespace"), [("w", "ml"), ("u", "ml"), ("v", "other")])
+def test_compliant_pods_are_admitted(
+    workload: str, namespace: str, gated: tuple[Plan, dict[str, Pod]]
+) -> None:
+    plan, pods = gated
+    assert admission(plan, pods[workload], namespace) == []
+
+
+def test_profile_of_its_own_namespace_is_admitted_there(gated: tuple[Plan, dict[str, Pod]]) -> None:
+    plan, pods = gated
+    pod = pods["v"]  # labelled q, and privileged as q allows
+    assert pod["metadata"]["labels"]["secureai.dev/profile"] == "q"
+    assert pod["spec"]["containers"][0]["securityContext"]["privileged"] is True
+    assert admission(plan, pod, "other") == []
+    assert admission(plan, pod, "ml") == [GATE_MESSAGE]
+
+
+def test_unprofiled_workload_in_a_profile_namespace_runs_under_the_default(
+    gated: tuple[Plan, dict[str, Pod]],
+) -> None:
+    _, pods = gated
+    assert pods["u"]["metadata"]["labels"]["secureai.dev/profile"] == "secureai-default"
+    assert "secureai.dev/profile" not in pods["x"]["metadata"]["labels"]
+
+
+def test_namespace_without_profiles_is_left_to_pod_security_admission(
+    gated: tuple[Plan, dict[str, Pod]],
+) -> None:
+    plan, pods = gated
+    assert admission(plan, _privileged(pods["x"]), "plain") == []
+
+
+def test_gate_is_bound_to_every_pod_of_the_profile_namespaces(gated: tuple[Plan, dict[str, Pod]]) -> None:
+    plan, _ = gated
+    (binding,) = [
+        r.properties
+        for r in plan.resources
+        if r.properties["kind"] == "ValidatingAdmissionPolicyBinding"
+        and r.properties["metadata"]["name"] == "demo.profile-gate"
+    ]
+    assert binding["spec"]["matchResources"] == {
+        "namespaceSelector": {
+            "matchExpressions": [
+                {"key": "kubernetes.io/metadata.name", "operator": "In", "values": ["ml", "other"]}
+            ]
+        }
+    }
+    assert binding["spec"]["validationActions"] == ["Deny"]
+
+
+# ----------------------------------------------------------------------------- Localhost seccomp
+
+
+def _seccomp_rule(profile: SecurityProfile) -> Rule:
+    (rule,) = [r for r in profile_rules(profile, "lh") if r.id == "seccomp"]
+    return rule
+
+
+def _seccomp_pod(pod_level: dict[str, Any] | None, container: dict[str, Any] | None) -> Pod:
+    c: dict[str, Any] = {"name": "c", "securityContext": {}}
+    if container is not None:
+        c["securityContext"]["seccompProfile"] = container
+    spec: dict[str, Any] = {"containers": [c], "securityContext": {}}
+    if pod_level is not None:
+        spec["securityContext"]["seccompProfile"] = pod_level
+    return {"metadata": {}, "spec": spec}
+
+
+LOCALHOST = SecurityProfile(seccomp_profile="Localhost", seccomp_localhost_profile="profiles/ml.json")
+OURS = {"type": "Localhost", "localhostProfile": "profiles/ml.json"}
+
+
+@pytest.mark.parametrize(
+    ("pod_level", "container", "admitted"),
+    [
+        (OURS, None, True),
+        (None, OURS, True),
+        (OURS, OURS, True),
+        ({"type": "Localhost", "localhostProfile": "profiles/other.json"}, None, False),
+        ({"type": "Localhost", "localhostProfile": "../unconfined.json"}, None, False),
+        ({"type": "Localhost"}, None, False),
+        (OURS, {"type": "Localhost", "localhostProfile": "permissive.json"}, False),
+        (OURS, {"type": "RuntimeDefault"}, False),
+        ({"type": "RuntimeDefault"}, None, False),
+    ],
+)
+def test_localhost_seccomp_file_is_pinned(
+    pod_level: dict[str, Any] | None, container: dict[str, Any] | None, admitted: bool
+) -> None:
+    rule = _seccomp_rule(LOCALHOST)
+    assert evaluate(rule.expression, _seccomp_pod(pod_level, container)) is admitted
+    assert rule.message == "the seccomp profile must be Localhost with localhostProfile profiles/ml.json"
+
+
+def test_localhost_default_file_is_named_after_the_profile() -> None:
+    rule = _seccomp_rule(SecurityProfile(seccomp_profile="Localhost"))
+    ours = {"type": "Localhost", "localhostProfile": "secureai/lh.json"}
+    assert evaluate(rule.expression, _seccomp_pod(ours, None))
+    assert not evaluate(rule.expression, _seccomp_pod(OURS, None))

@@ -455,8 +455,8 @@ def test_psp_without_host_paths_allows_no_host_path() -> None:
 )
 def test_admission_policy_from_1_28(version: str, api: str) -> None:
     resources = compiled(_profile_spec(version))
-    policy = one(resources, "ValidatingAdmissionPolicy")
-    binding = one(resources, "ValidatingAdmissionPolicyBinding")
+    policy = one(resources, "ValidatingAdmissionPolicy", "demo-p")
+    binding = one(resources, "ValidatingAdmissionPolicyBinding", "demo-p")
     assert policy["apiVersion"] == binding["apiVersion"] == f"admissionregistration.k8s.io/{api}"
     assert binding["spec"]["policyName"] == policy["metadata"]["name"] == "demo-p"
     assert binding["spec"]["validationActions"] == ["Deny"]
@@ -469,6 +469,9 @@ def test_admission_policy_from_1_28(version: str, api: str) -> None:
     template = one(resources, "Deployment", "w")["spec"]["template"]
     assert template["metadata"]["labels"]["secureai.dev/profile"] == "p"
     assert not find(resources, "PodSecurityPolicy")
+    gate = one(resources, "ValidatingAdmissionPolicyBinding", "demo.profile-gate")
+    assert gate["apiVersion"] == f"admissionregistration.k8s.io/{api}"
+    assert "objectSelector" not in gate["spec"]["matchResources"]
 
 
 @pytest.mark.parametrize("version", ["1.25", "1.26", "1.27"])

@@ -111,7 +111,7 @@ def test_001_on_a_current_cluster_the_admission_policy_enforces_it() -> None:
     spec, _ = load("001-pod-security.yaml")
     plan = retarget(spec, "1.30")
     assert not manifests(plan, "PodSecurityPolicy")
-    policy = one(plan, "ValidatingAdmissionPolicy")
+    policy = one(plan, "ValidatingAdmissionPolicy", "pod-security-ai-data-security")
     env = celpy.Environment()
 
     def admitted(pod: dict[str, Any]) -> bool:
@@ -227,9 +227,17 @@ def test_003_on_a_current_cluster_uses_pod_security_admission_and_admission_poli
     plan = retarget(spec, "1.30")
     assert not manifests(plan, "PodSecurityPolicy") and not manifests(plan, "ClusterRole")
     assert one(plan, "Namespace")["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
-    binding = one(plan, "ValidatingAdmissionPolicyBinding")
+    binding = one(plan, "ValidatingAdmissionPolicyBinding", "ml-security-ml-workload")
     assert binding["spec"]["matchResources"]["objectSelector"] == {
         "matchLabels": {"secureai.dev/profile": "ml-workload"}
+    }
+    gate = one(plan, "ValidatingAdmissionPolicyBinding", "ml-security.profile-gate")
+    assert gate["spec"]["matchResources"] == {
+        "namespaceSelector": {
+            "matchExpressions": [
+                {"key": "kubernetes.io/metadata.name", "operator": "In", "values": ["ml-workloads"]}
+            ]
+        }
     }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from secureai.diagnostics import Diagnostic, SpecPath, error, warning
 from secureai.model.labels import VAULT_TOKEN_DIR
+from secureai.model.profile_scope import IMPLICIT_PROFILE, effective_profile, profile_namespaces
 from secureai.model.spec import SecurityProfile, Spec, Workload
 
 _REPLICATED = {"Deployment", "StatefulSet"}
@@ -11,14 +12,16 @@ _REPLICATED = {"Deployment", "StatefulSet"}
 
 def check_workloads(spec: Spec) -> list[Diagnostic]:
     out: list[Diagnostic] = []
+    namespaces = profile_namespaces(spec)
     for name, w in spec.workloads.items():
         base: SpecPath = ("workloads", name)
         out.extend(_kind_fields(name, w, base))
         out.extend(_image(name, w, base))
         out.extend(_mount_paths(name, w, base))
-        profile = spec.security_profiles.get(w.security_profile or "")
-        if profile is not None:
-            out.extend(_volumes_in_profile(name, w, profile, base))
+        profile_name = effective_profile(spec, name, namespaces)
+        if profile_name is not None:
+            profile = spec.security_profiles.get(profile_name) or SecurityProfile()
+            out.extend(_volumes_in_profile(name, profile_name, w, profile, base))
         if not _sets_amounts(w):
             out.append(
                 warning(
@@ -105,7 +108,17 @@ def _image(name: str, w: Workload, base: SpecPath) -> list[Diagnostic]:
     return []
 
 
-def _volumes_in_profile(name: str, w: Workload, profile: SecurityProfile, base: SpecPath) -> list[Diagnostic]:
+def _volumes_in_profile(
+    name: str, profile_name: str, w: Workload, profile: SecurityProfile, base: SpecPath
+) -> list[Diagnostic]:
+    implicit = w.security_profile is None
+    hint = (
+        f"workloads without a profile in namespace '{w.namespace}' run under the restricted "
+        f"'{IMPLICIT_PROFILE}' profile, because the cluster admits there only pods with a profile; "
+        "give the workload a securityProfile that allows it"
+        if implicit
+        else None
+    )
     out: list[Diagnostic] = []
     for vol_name, vol in w.volumes.items():
         path = (*base, "volumes", vol_name)
@@ -114,8 +127,9 @@ def _volumes_in_profile(name: str, w: Workload, profile: SecurityProfile, base: 
                 error(
                     "SA133",
                     f"workload '{name}' mounts a {vol.type} volume '{vol_name}', which its "
-                    f"security profile '{w.security_profile}' does not allow",
+                    f"security profile '{profile_name}' does not allow",
                     path,
+                    hint=hint,
                 )
             )
         elif vol.host_path is not None:

@@ -60,7 +60,8 @@ def _not_true(path: str) -> str:
     return f"!({_set(path)} && {path} == true)"
 
 
-def profile_rules(profile: SecurityProfile) -> list[Rule]:
+def profile_rules(profile: SecurityProfile, name: str) -> list[Rule]:
+    """The validations of profile `name` (the name locates its default Localhost file)."""
     rules = [_volume_types(profile)]
     if "hostPath" in profile.volumes:
         rules.append(_host_path_prefixes(profile.allowed_host_paths))
@@ -88,7 +89,7 @@ def profile_rules(profile: SecurityProfile) -> list[Rule]:
     rules.extend(_capabilities(profile))
     if profile.run_as_non_root:
         rules.append(_run_as_non_root())
-    rules.append(_seccomp(profile))
+    rules.append(_seccomp(profile, name))
     return rules
 
 
@@ -185,12 +186,29 @@ def _run_as_non_root() -> Rule:
     return Rule("runAsNonRoot", expression, "pods must run as non-root (runAsNonRoot: true)")
 
 
-def _seccomp(profile: SecurityProfile) -> Rule:
-    allowed = cel_list([profile.seccomp_profile])
+def _seccomp(profile: SecurityProfile, name: str) -> Rule:
+    """Pod and containers use the profile's seccomp type; a Localhost one only its own file.
+
+    Any other file on the node could be a permissive profile, so `localhostProfile` is pinned.
+    """
     pod_path = "object.spec.securityContext.seccompProfile"
     path = "c.securityContext.seccompProfile"
-    pod_ok = f"({_set(pod_path)} && {pod_path}.type in {allowed})"
-    container_unset_or_ok = f"(!({_set(path)}) || {path}.type in {allowed})"
-    container_ok = f"({_set(path)} && {path}.type in {allowed})"
+    wanted = profile.seccomp_profile
+    shown: str = wanted
+    if wanted == "Localhost":
+        file = profile.localhost_profile_path(name)
+        shown = f"Localhost with localhostProfile {file}"
+
+        def ok(p: str) -> str:
+            pinned = f"has({p}.localhostProfile) && {p}.localhostProfile == {quote(file)}"
+            return f"{p}.type == 'Localhost' && {pinned}"
+    else:
+
+        def ok(p: str) -> str:
+            return f"{p}.type == {quote(wanted)}"
+
+    pod_ok = f"({_set(pod_path)} && {ok(pod_path)})"
+    container_unset_or_ok = f"(!({_set(path)}) || ({ok(path)}))"
+    container_ok = f"({_set(path)} && {ok(path)})"
     expression = f"{pod_ok} ? ({every_container(container_unset_or_ok)}) : ({every_container(container_ok)})"
-    return Rule("seccomp", expression, f"the seccomp profile must be {profile.seccomp_profile}")
+    return Rule("seccomp", expression, f"the seccomp profile must be {shown}")

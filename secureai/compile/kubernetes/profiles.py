@@ -5,7 +5,7 @@ Which object enforces a profile depends on the target:
   each namespace a RoleBinding of that role to the accounts of the workloads using the profile
   (PSP admits a pod only if its service account may `use` a policy that allows it);
 - 1.25 to 1.27: nothing beyond Pod Security Admission (check SA141 warns);
-- from 1.28: a ValidatingAdmissionPolicy and its binding (see `admission`).
+- from 1.28: ValidatingAdmissionPolicies and their bindings (see `admission`).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from secureai.compile.kubernetes.common import Manifest, key_of, resource
 from secureai.compile.kubernetes.containers import container_security_context
 from secureai.compile.kubernetes.scope import cluster_name, profile_accounts
 from secureai.compile.plan import Resource
+from secureai.model.profile_scope import IMPLICIT_PROFILE, effective_profile, profile_namespaces
 from secureai.model.spec import SecurityProfile, Spec
 from secureai.model.versions import PSP_REMOVED, VAP_BETA
 
@@ -22,19 +23,19 @@ RBAC = "rbac.authorization.k8s.io/v1"
 _SECCOMP = "seccomp.security.alpha.kubernetes.io"
 
 
-IMPLICIT_PROFILE = "secureai-default"
-
-
 def with_implicit_profile(spec: Spec) -> Spec:
-    """Below 1.25, workloads without a profile run under the default (restricted) profile.
+    """Workloads that must run under a profile and name none get the implicit restricted one.
 
-    A cluster with PodSecurityPolicy admission rejects every pod whose service account may
-    `use` no policy, so a workload without one would never start. Giving it a PSP made from
-    the secure defaults keeps it running and as locked down as its pod spec already is.
-    Targets from 1.25 on are returned unchanged.
+    See `secureai.model.profile_scope`: below 1.25 every namespace, from 1.28 the namespaces
+    that use profiles. Other targets are returned unchanged.
     """
-    bare = [name for name, w in spec.workloads.items() if w.security_profile is None]
-    if spec.minor >= PSP_REMOVED or not bare:
+    namespaces = profile_namespaces(spec)
+    bare = [
+        name
+        for name, w in spec.workloads.items()
+        if w.security_profile is None and effective_profile(spec, name, namespaces) == IMPLICIT_PROFILE
+    ]
+    if not bare:
         return spec
     profiles = {IMPLICIT_PROFILE: SecurityProfile(), **spec.security_profiles}
     workloads = {
