@@ -18,6 +18,7 @@ from pulumi.automation.errors import (
 
 from secureai.deploy.errors import (
     INSTALL_URL,
+    WITHHELD,
     DeployError,
     clean,
     missing_passphrase,
@@ -204,8 +205,8 @@ def test_no_secret_in_any_message() -> None:
         engine(f"error: value {SECRET} rejected"),
         engine("", f"error: configured Kubernetes cluster is unreachable: token {SECRET}"),
         engine("", f"vault:index/policy:Policy: error: Code: 403. permission denied for {SECRET}"),
-        ResolveError(f"cannot read {SECRET}"),
         RuntimeError(f"boom {SECRET}"),
+        ValueError(f"could not convert string to float: '{SECRET}'"),
     ]
     for exc in cases:
         err = to_deploy_error(exc, secrets=[SECRET])
@@ -213,9 +214,45 @@ def test_no_secret_in_any_message() -> None:
 
 
 def test_redact_and_clean() -> None:
-    assert redact("a hunter2 b hunter", ["hunter", "hunter2"]) == "a [secret] b [secret]"
+    assert redact("a hunter2-long b hunter-long", ["hunter-long", "hunter2-long"]) == "a [secret] b [secret]"
     assert redact("nothing", ["", "x" * 0]) == "nothing"
     assert clean("<{%bold%}>x<{%reset%}>" + "y" * 1000, limit=10) == "xyyyyyy..."
+
+
+@pytest.mark.parametrize("short", ["a", "e", "pw", "1234567"])
+def test_short_values_are_never_masked_letter_by_letter(short: str) -> None:
+    """Replacing a short value inside text spells it out by elimination: withhold the text."""
+    text = "error: resource default/trainer failed: deadline exceeded"
+    assert redact(text, [short, "a-long-enough-secret"]) == WITHHELD
+    err = to_deploy_error(engine(f"error: {text}"), secrets=[short])
+    assert "[secret]" not in err.text() and "deadline" not in err.text()
+    assert WITHHELD in err.text()
+
+
+@pytest.mark.parametrize(
+    "value", ['line one\nline two with "quotes"', "tab\there-and-more", "back\\slash-value"]
+)
+def test_values_are_masked_as_json_escapes_them(value: str) -> None:
+    import json
+
+    text = f"error: invalid manifest: {json.dumps({'data': value})}"
+    assert value not in redact(text, [value])
+    assert json.dumps(value)[1:-1] not in redact(text, [value])
+
+
+@pytest.mark.parametrize(
+    "exc",
+    [
+        RuntimeError("password=hunter2-very-secret"),
+        KeyError("hunter2-very-secret"),
+        UnicodeDecodeError("utf-8", b"hunter2-very-secret\xff", 19, 20, "invalid start byte"),
+    ],
+)
+def test_unexpected_exception_text_is_never_printed(exc: BaseException) -> None:
+    err = to_deploy_error(exc)  # even when the run does not know the value
+    assert err.kind == "internal"
+    assert err.message == f"internal error: {type(exc).__name__}"
+    assert "hunter2" not in err.text()
 
 
 def test_deploy_error_text() -> None:

@@ -1,11 +1,16 @@
 """Turn whatever a deployment raised into a `DeployError`: what went wrong, and what to do.
 
 The engine's own text can quote inputs, so every message built from it is stripped of colour
-markup, cut short, and redacted against the secret values this run knows about.
+markup, cut short, and redacted against the secret values this run knows about. Redaction
+replaces whole values only, and only values long enough that replacing them reveals nothing:
+when the run knows a shorter one (a one-letter passphrase would turn every matching letter into
+[secret] and spell itself out by elimination), engine text is withheld instead. Text of
+exceptions secureai did not write itself is never printed: only its type.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -21,6 +26,12 @@ from secureai.resolve import ResolveError
 
 INSTALL_URL = "https://www.pulumi.com/docs/install/"
 REDACTED = "[secret]"
+# Shorter values occur by chance in ordinary text, so replacing them garbles it and reveals them.
+MIN_MASKABLE = 8
+WITHHELD = (
+    "(detail withheld: a secret value of this run is too short to mask safely; "
+    "run the pulumi CLI on the stack to see it)"
+)
 _COLOUR = re.compile(r"<\{%[^%]*%\}>")
 # Pulumi's wording: "no resource plugin 'kubernetes-v4.34.2' found in the workspace or on your
 # $PATH, install the plugin using `pulumi plugin install resource kubernetes v4.34.2`".
@@ -76,8 +87,13 @@ class DeployError(Exception):
 
 
 def redact(text: str, secrets: Iterable[str] = ()) -> str:
-    """`text` with each known secret value (longest first) replaced by [secret]."""
-    for value in sorted({s for s in secrets if s}, key=len, reverse=True):
+    """`text` with each known secret value (longest first, also as JSON escapes it) replaced
+    by [secret]; the whole text withheld if a known value is too short to mask."""
+    values = {s for s in secrets if s}
+    if any(len(v) < MIN_MASKABLE for v in values):
+        return WITHHELD if text.strip() else text
+    forms = values | {json.dumps(v)[1:-1] for v in values}
+    for value in sorted(forms, key=len, reverse=True):
         text = text.replace(value, REDACTED)
     return text
 
@@ -115,18 +131,20 @@ def to_deploy_error(
         return exc
     if isinstance(exc, FileNotFoundError) and _mentions_pulumi(exc):
         return missing_cli()
+    # ResolveError, SpecError and the component's errors are secureai's own words: they name
+    # where a value comes from, never the value, so they are shown as written.
     if isinstance(exc, ResolveError):
         what = "a secret value is not available: " if len(exc.problems) == 1 else ""
         return DeployError(
-            what + clean(str(exc), secrets, limit=4000),
+            what + clean(str(exc), limit=4000),
             hint="set the variables and files the spec names, and VAULT_ADDR and VAULT_TOKEN for "
             "fromVault values (values are never printed)",
             kind="resolve",
         )
     if isinstance(exc, SpecError):
-        return DeployError(clean(str(exc), secrets, limit=4000), kind="spec")
+        return DeployError(clean(str(exc), limit=4000), kind="spec")
     if isinstance(exc, MissingGeneratedSecretError | ConfigurationError):
-        return DeployError(clean(str(exc), secrets), kind="config")
+        return DeployError(clean(str(exc)), kind="config")
     if isinstance(exc, auto_errors.CommandError):
         return _command_error(exc, stack, secrets)
     if isinstance(exc, auto_errors.InvalidVersionError):
@@ -135,7 +153,12 @@ def to_deploy_error(
             hint=f"upgrade it ({INSTALL_URL}); inline programs need pulumi 3.181 or later for destroy",
             kind="cli-version",
         )
-    return DeployError(f"internal error: {type(exc).__name__}: {clean(str(exc), secrets)}", kind="internal")
+    # Its text could carry a value (a failed parse quotes its input): the type only.
+    return DeployError(
+        f"internal error: {type(exc).__name__}",
+        hint="SECUREAI_DEBUG=1 shows the traceback",
+        kind="internal",
+    )
 
 
 def _mentions_pulumi(exc: FileNotFoundError) -> bool:

@@ -146,10 +146,20 @@ def _yaml_error(exc: yaml.MarkedYAMLError, text: str) -> LoadError:
             position_of(mark),
             hint="YAML indentation uses spaces; replace the tab with spaces",
         )
-    problem = exc.problem or exc.context or "invalid YAML"
+    problem = _unquoted(exc.problem or exc.context or "invalid YAML")
     if exc.problem and exc.context and exc.context_mark is not None:
-        problem = f"{problem} {exc.context} that starts at line {exc.context_mark.line + 1}"
+        problem = f"{problem} {_unquoted(exc.context)} that starts at line {exc.context_mark.line + 1}"
     return LoadError("SA001", f"invalid YAML: {problem}", position_of(mark) if mark else None)
+
+
+# The pure-Python parser quotes the character it found (`found character '%' that ...`);
+# libyaml's own messages quote only grammar (`expected ',' or ']'`), which is kept.
+_FOUND_QUOTED = re.compile(r"""(found) (?:character )?(?:'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")""")
+
+
+def _unquoted(problem: str) -> str:
+    """The parser's words without the source text it quotes (which could be a secret)."""
+    return _FOUND_QUOTED.sub(r"\1 a character", problem)
 
 
 def _loader_class() -> Any:

@@ -1,5 +1,9 @@
 """Python data from YAML parser events: positions recorded, limits enforced, no constructor run.
 
+No message quotes a tag, an alias, an anchor or a key of a flow mapping: an unquoted secret
+literal can read as any of them (`!s3cret`, `*s3cret`, `&s3cret`, `{s3cret, s3cret}`), so
+messages name the position instead.
+
 The composer is iterative (an explicit stack), so no input can exhaust Python's recursion.
 Only the standard tags are accepted, each on the kind of node it names: `!!python/...` and
 every other tag is an error, never code. Alias expansion is counted as it happens, so a
@@ -37,6 +41,7 @@ def position_of(mark: Any) -> Position:
 
 
 def _short_tag(tag: str) -> str:
+    """A standard tag as written (`!!str`); only called with the core schema's own tags."""
     return "!!" + tag[len(_CORE) :] if tag.startswith(_CORE) else tag
 
 
@@ -66,6 +71,7 @@ class _Frame:
     items: list[Any] = field(default_factory=list)  # seq items, or (_Key, value) pairs
     pending_key: _Key | None = None
     weight: int = 1
+    flow: bool = False  # `{...}`: where a value can stand, so its keys are never quoted
 
 
 class Composer:
@@ -128,11 +134,14 @@ class Composer:
                 position_of(event.start_mark),
                 hint="remove the tag; plain YAML needs none",
             )
+        # Not quoted: `!s3cret` unquoted is a tag, and the tag text would be the secret.
+        what = "a Python object tag (!!python/...)" if tag.startswith(f"{_CORE}python/") else "a tag"
         raise LoadError(
             "SA007",
-            f"tag '{tag}' is not allowed; a spec holds plain data only",
+            f"{what} is not allowed here; a spec holds plain data only",
             position_of(event.start_mark),
-            hint="remove the tag; secureai never constructs objects from YAML tags",
+            hint="remove the tag, or quote the value if the '!' is part of it "
+            "(secureai never constructs objects from YAML tags)",
         )
 
     def _remember(
@@ -148,9 +157,11 @@ class Composer:
                 Diagnostic(
                     Severity.ERROR,
                     "SA003",
-                    f"anchor '&{anchor}' is defined again (first defined at line {earlier.position.line})",
+                    "this anchor (&) has the name of one defined at line "
+                    f"{earlier.position.line}, column {earlier.position.column}",
                     position=position,
-                    hint="an alias would mean the last definition; give each anchor its own name",
+                    hint="an alias would mean the last definition; give each anchor its own name, "
+                    "or quote the value if the '&' is part of it",
                 )
             )
         self.anchors[anchor] = _Anchor(value, weight, path, position)
@@ -171,7 +182,7 @@ class Composer:
             if not event.flow_style:
                 self.smap.blocks.add(path)
         self._count(1, event)
-        self.stack.append(_Frame(kind, path, event.anchor, position))
+        self.stack.append(_Frame(kind, path, event.anchor, position, flow=bool(event.flow_style)))
 
     def _child_path(self, event: Any) -> SpecPath:
         if not self.stack:
@@ -217,7 +228,12 @@ class Composer:
         anchor = self.anchors.get(event.anchor)
         position = position_of(event.start_mark)
         if anchor is None:
-            raise LoadError("SA001", f"unknown alias '*{event.anchor}'", position)
+            raise LoadError(
+                "SA001",
+                "an alias (*) that names no anchor defined before it",
+                position,
+                hint="quote the value if the '*' is part of it",
+            )
         if self._wants_key():
             if not isinstance(anchor.value, str):
                 raise LoadError("SA001", "a mapping key must be a plain string", position)
@@ -275,7 +291,7 @@ class Composer:
         for key, value in frame.items:
             first = seen.get(key.text)
             if first is not None:
-                self._duplicate(key, first)
+                self._duplicate(key, first, quote=not frame.flow)
                 continue
             seen[key.text] = key.position
             if key.merge:
@@ -292,12 +308,13 @@ class Composer:
                 result.setdefault(key_text, value)
         return result
 
-    def _duplicate(self, key: _Key, first: Position) -> None:
+    def _duplicate(self, key: _Key, first: Position, quote: bool) -> None:
+        what = f"duplicate key '{key.text}'" if quote else "duplicate key"
         self.diagnostics.append(
             Diagnostic(
                 Severity.ERROR,
                 "SA003",
-                f"duplicate key '{key.text}' (first defined at line {first.line})",
+                f"{what} (first defined at line {first.line}, column {first.column})",
                 position=key.position,
                 hint="YAML keeps only one of them; remove or rename the other",
             )
