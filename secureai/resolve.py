@@ -62,6 +62,59 @@ def _read_file(path: Path) -> str:
         ) from None
 
 
+def vault_address(spec_address: str | None, environ: Mapping[str, str]) -> str:
+    """Where VAULT_TOKEN may be sent: the one server both the spec and VAULT_ADDR name.
+
+    The token belongs to the server VAULT_ADDR names. A spec (which anyone who can open a pull
+    request may edit) naming another server would have the token sent there, so when both are
+    set they must agree: the user chooses by changing one of them. Plain http is refused unless
+    the server is on this machine (loopback), where nothing crosses a network.
+    """
+    env_address = environ.get("VAULT_ADDR", "").strip()
+    if spec_address and env_address and _canonical(spec_address) != _canonical(env_address):
+        raise ResolveError(
+            f"the spec's vault.address is {spec_address} but VAULT_ADDR is {env_address}; "
+            "VAULT_TOKEN is sent to neither until they agree: set VAULT_ADDR to the spec's "
+            "address, or change or remove vault.address in the spec"
+        )
+    address = spec_address or env_address
+    if not address:
+        raise ResolveError("no Vault address: set VAULT_ADDR (or vault.address in the spec)")
+    _check_channel(address)
+    return address
+
+
+def _canonical(address: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(address.strip())
+    return f"{parts.scheme.lower()}://{parts.netloc.lower()}{parts.path.rstrip('/')}"
+
+
+def _check_channel(address: str) -> None:
+    import ipaddress
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(address)
+        host = parts.hostname or ""
+    except ValueError:
+        raise ResolveError("the Vault address is not a URL such as https://vault.example:8200") from None
+    if parts.scheme not in ("http", "https") or not host:
+        raise ResolveError("the Vault address is not a URL such as https://vault.example:8200")
+    if parts.scheme == "https":
+        return
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        raise ResolveError(
+            f"refusing to send VAULT_TOKEN over plain http to {host}: anyone on the network "
+            "path could read it; use https, or reach Vault through 127.0.0.1 (a port-forward)"
+        )
+
+
 def generate(length: int, charset: str) -> str:
     alphabet = CHARSETS[charset]
     return "".join(secrets.choice(alphabet) for _ in range(length))

@@ -35,7 +35,7 @@ from secureai.deploy.stack import (
     stack_request,
 )
 from secureai.pulumi.component import load_plan
-from secureai.resolve import ResolveContext, ResolveError, resolve, resolve_all
+from secureai.resolve import ResolveContext, ResolveError, resolve, resolve_all, vault_address
 
 Spec = Plan | str | os.PathLike[str]
 Confirm = Callable[[ChangeReport], bool]
@@ -260,11 +260,15 @@ def with_vault_reader(plan: Plan, options: DeployOptions) -> DeployOptions:
         return options
     wanted = any(secret.source == "vault" for r in plan.resources for _, secret in iter_secrets(r.properties))
     environ = options.environment()
-    address = plan.settings.get("vault_address") or environ.get("VAULT_ADDR")
     token = environ.get("VAULT_TOKEN")
-    if not (wanted and address and token):
+    if not (wanted and token):
         return options
     from secureai.vaultio import vault_reader
+
+    try:
+        address = vault_address(plan.settings.get("vault_address"), environ)
+    except ResolveError as exc:
+        raise DeployError(str(exc), kind="vault-address") from None
 
     mount = str(plan.settings.get("vault_kv_mount") or "secret")
     return replace(options, vault_reader=vault_reader(str(address), token, mount))

@@ -23,7 +23,7 @@ import pulumi
 from secureai.compile.plan import Plan, Resource, SecretValue, iter_secrets, replace_secrets
 from secureai.diagnostics import Diagnostic
 from secureai.pulumi.mapping import VAULT_JSON_ARGS, kwargs_for, target_for
-from secureai.resolve import ResolveContext, VaultReader, resolve
+from secureai.resolve import ResolveContext, ResolveError, VaultReader, resolve, vault_address
 
 COMPONENT_TYPE = "secureai:index:SecuritySpec"
 CONFIG_NAMESPACE = "secureai"
@@ -308,11 +308,9 @@ def _vault_provider(
 ) -> pulumi.ProviderResource:
     from pulumi_vault import Provider
 
-    address = plan.settings.get("vault_address") or env.get("VAULT_ADDR")
-    if not address:
-        raise ConfigurationError(
-            "the spec has Vault resources but no Vault address: set VAULT_ADDR "
-            "(or the vault address in the spec)"
-        )
+    try:
+        address = vault_address(plan.settings.get("vault_address"), env)
+    except ResolveError as exc:
+        raise ConfigurationError(str(exc)) from None
     provider: pulumi.ProviderResource = Provider(name, address=address, opts=opts)
     return provider

@@ -12,7 +12,7 @@ from secureai import exitcodes
 from secureai.compile.plan import Plan, SecretValue, iter_secrets
 from secureai.diagnostics import Diagnostic
 from secureai.pipeline import Compiled, compile_path, exit_code
-from secureai.resolve import ResolveContext, ResolveError, resolve_all
+from secureai.resolve import ResolveContext, ResolveError, resolve_all, vault_address
 
 
 @dataclass
@@ -34,7 +34,7 @@ def _revealer(compiled: Compiled) -> Callable[[SecretValue], str]:
     if compiled.spec.vault is not None and os.environ.get("VAULT_TOKEN"):
         from secureai.vaultio import vault_reader
 
-        address = compiled.spec.vault.address or os.environ.get("VAULT_ADDR", "")
+        address = vault_address(compiled.spec.vault.address, os.environ)
         reader = vault_reader(address, os.environ["VAULT_TOKEN"], compiled.spec.vault.kv_mount)
     ctx = ResolveContext(base_dir=compiled.base_dir, vault_reader=reader)
     values = resolve_all(_secret_values(compiled.plan), ctx)
