@@ -305,5 +305,40 @@ def ensure_generated_secrets(stack: StackLike, plan: Plan) -> dict[str, str]:
             values[ref] = stored.value
             continue
         values[ref] = generate(secret.length or 32, secret.charset or "alphanumeric")
-        stack.set_config(key, ConfigValue(value=values[ref], secret=True))
+        set_secret_config(stack, key, values[ref], ConfigValue)
     return values
+
+
+def set_secret_config(stack: StackLike, key: str, value: str, config_value: Any) -> None:
+    """Store `value` as secret stack config without putting it on a command line.
+
+    The Automation API's `set_config` runs `pulumi config set KEY -- VALUE`, which every user
+    of the machine can read in the process list. The CLI reads the value from standard input
+    when that is not a terminal, so for a real workspace the value goes down a pipe; the
+    child's arguments and environment hold only the key and what the workspace always passes.
+    Other `StackLike`s (test doubles) run no child process and get `set_config`.
+    """
+    workspace = getattr(stack, "workspace", None)
+    command = getattr(getattr(workspace, "pulumi_command", None), "command", None)
+    if workspace is None or not isinstance(command, str):
+        stack.set_config(key, config_value(value=value, secret=True))
+        return
+    import subprocess
+
+    from pulumi.automation import CommandResult
+    from pulumi.automation import errors as auto_errors
+
+    env = {**os.environ}
+    if getattr(workspace, "pulumi_home", None):
+        env["PULUMI_HOME"] = str(workspace.pulumi_home)
+    env.update(getattr(workspace, "env_vars", None) or {})
+    env["PULUMI_AUTOMATION_API"] = "true"
+    if os.path.isabs(command):
+        env["PATH"] = os.pathsep.join([os.path.dirname(command), env.get("PATH", "")])
+    args = [command, "--non-interactive", "config", "set", key, "--secret", "--stack", stack.name]
+    done = subprocess.run(
+        args, input=value, cwd=workspace.work_dir, env=env, capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        result = CommandResult(stdout=done.stdout, stderr=done.stderr, code=done.returncode)
+        raise auto_errors.create_command_error(result)
