@@ -31,6 +31,8 @@ CODES: dict[str, str] = {
     "SA122": "literal secret value without allowPlaintext",
     "SA123": "literal secret value in plain text",
     "SA124": "allowPlaintext without a literal",
+    "SA125": "fromFile reads a system or user credential file",
+    "SA126": "fromEnv reads a deploy or CI credential variable",
     # workloads
     "SA130": "image not pinned",
     "SA131": "CronJob without schedule",

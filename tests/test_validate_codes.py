@@ -234,6 +234,16 @@ CASES = [
         "spec.yaml:7:1: error[SA300]: the spec declares vaultSecrets but has no 'vault' section",
     ),
     (
+        "SA125",
+        BASE + "secrets:\n  db:\n    namespace: ml\n    data: { p: { fromFile: /etc/shadow } }\n",
+        "spec.yaml:10:28: warning[SA125]: secrets.db.data.p: fromFile reads a system or user credential file (password hashes, keys, cloud or cluster credentials)",
+    ),
+    (
+        "SA126",
+        BASE + "secrets:\n  db:\n    namespace: ml\n    data: { p: { fromEnv: VAULT_TOKEN } }\n",
+        "spec.yaml:10:27: warning[SA126]: secrets.db.data.p: fromEnv reads VAULT_TOKEN, a credential the deploy or its CI authenticates with",
+    ),
+    (
         "SA300",
         BASE
         + "secrets:\n  db:\n    namespace: ml\n    data: { token: { fromVault: { path: ai/params, key: t } } }\n",
