@@ -29,7 +29,7 @@ def generate(n_workloads: int) -> str:
         "version": 1,
         "project": "bench",
         "kubernetes": {"version": "1.30", "networkPlugin": "calico"},
-        "vault": {},
+        "vault": {"address": "http://vault.vault.svc:8200"},
         "namespaces": {ns: {"podSecurity": "restricted", "network": "default-deny"} for ns in namespaces},
         "secrets": {
             f"db-{ns}": {"namespace": ns, "data": {"password": {"generate": {"length": 32}}}}
