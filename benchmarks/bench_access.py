@@ -8,6 +8,7 @@ in-process split shows how the time divides between compiling and computing the 
 from __future__ import annotations
 
 import argparse
+import gc
 import statistics
 import subprocess
 import sys
@@ -44,7 +45,8 @@ def split(spec: Path) -> str:
     start = time.perf_counter()
     compiled = compile_path(spec, {})
     middle = time.perf_counter()
-    assert compiled.value is not None
+    assert compiled.value is not None, [d.text() for d in compiled.diagnostics if d.is_error][:3]
+    gc.freeze()  # as `secureai access` does after compiling
     posture = compute_posture(compiled.value.plan)
     end = time.perf_counter()
     return (
