@@ -294,9 +294,9 @@ def diff(
         typer.Option(
             "--fail-on",
             metavar="KIND",
-            help="Exit 1 when a change of this kind is found (repeatable or comma-separated): new-reader, "
-            "new-flow, widened-flow, new-outside, new-privilege, new-token, removed-protection, "
-            "new-workload, or any (every widening kind).",
+            help="Exit 1 when a change of this kind is found (repeatable or comma-separated): "
+            "new-reader, new-flow, widened-flow, new-outside, new-exposure, new-privilege, new-token, "
+            "removed-protection, new-workload, or any (every widening kind).",
         ),
     ] = None,
     output: Annotated[

@@ -189,3 +189,43 @@ def test_picture_is_self_contained_and_fresh(tmp_path: Path) -> None:
     assert committed.read_text(encoding="utf-8") == svg, "refresh with SECUREAI_ACCEPT=1"
     page = runner.invoke(app, ["access", str(ROOT / "specs" / "ai-platform.yaml"), "--format", "html"]).stdout
     assert page.startswith("<!DOCTYPE html>") and page.count("http") == 1 and "<script" not in page
+
+
+def test_pull_secrets_and_services(tmp_path: Path) -> None:
+    from secureai.compile.plan import Plan, Resource
+    from secureai.posture.inventory import inventory
+    from secureai.posture.network import Exposure
+    from secureai.posture.secrets import secret_items
+
+    # Built by hand (kompose style): the constructs come from compile, the reading from here.
+    pod = {
+        "serviceAccountName": "vllm",
+        "automountServiceAccountToken": False,
+        "imagePullSecrets": [{"name": "regcred"}],
+        "containers": [{"name": "vllm", "image": "x", "ports": [{"containerPort": 8000, "name": "http"}]}],
+    }
+    deployment = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "vllm", "namespace": "llm"},
+        "spec": {"template": {"metadata": {"labels": {"app": "vllm"}}, "spec": pod}},
+    }
+    secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "regcred", "namespace": "llm"}, "data": {".dockerconfigjson": "x"}}
+    service = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "vllm", "namespace": "llm"},
+        "spec": {"type": "NodePort", "selector": {"app": "vllm"}, "ports": [{"port": 80, "nodePort": 30080}]},
+    }
+    plan = Plan(
+        "demo",
+        "dev",
+        "1.30",
+        tuple(Resource(f"kubernetes:x:{m['kind']}", m["metadata"]["name"], m) for m in (deployment, secret, service)),
+    )
+    inv = inventory(plan)
+    [item] = secret_items(inv)
+    assert [(r.workload, r.how) for r in item.readers] == [("llm/vllm", "pull")]
+    from secureai.posture.network import analyze
+
+    assert analyze(inv).services == [Exposure("llm/vllm", "llm/vllm", "NodePort", "TCP/80 (node 30080)")]

@@ -19,6 +19,7 @@ KINDS: dict[str, tuple[str | None, bool, str]] = {
     "new-flow": ("SA421", True, "new connection between workloads"),
     "widened-flow": ("SA421", True, "connection between workloads on more ports"),
     "new-outside": ("SA422", True, "new connection to or from outside the workloads"),
+    "new-exposure": ("SA422", True, "workload newly exposed outside the cluster (NodePort, LoadBalancer)"),
     "new-privilege": ("SA423", True, "new privilege"),
     "new-token": ("SA423", True, "API token newly mounted"),
     "removed-protection": ("SA424", True, "protection removed"),
@@ -53,7 +54,24 @@ def diff_postures(old: Posture, new: Posture) -> list[Change]:
         *_readers(old, new),
         *_flows(old, new),
         *_outside(old, new),
+        *_exposures(old, new),
         *_privileges(old, new),
+    ]
+
+
+def _exposures(old: Posture, new: Posture) -> list[Change]:
+    def external(p: Posture) -> dict[tuple[str, str, str], str]:
+        return {
+            (e.workload, e.service, e.type): e.ports
+            for e in p.network.services
+            if e.type in ("NodePort", "LoadBalancer")
+        }
+
+    before = external(old)
+    return [
+        Change("new-exposure", k[0], f"Service {k[1]} ({k[2]}) on {ports}")
+        for k, ports in external(new).items()
+        if k not in before
     ]
 
 

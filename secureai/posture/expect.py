@@ -147,11 +147,7 @@ def _only_readers(
             workload = r.workload.split("/", 1)[1] if r.workload else None
             if workload in allowed:
                 continue
-            who = (
-                f"workload {r.workload}"
-                if workload
-                else f"service account {r.account}"
-            )
+            who = f"workload {r.workload}" if workload else f"service account {r.account}"
             if (who, r.detail, r.grant) in seen:
                 continue
             seen.add((who, r.detail, r.grant))

@@ -81,6 +81,7 @@ class Inventory:
     namespaces: dict[str, Mapping[str, str]] = field(default_factory=dict)
     secrets: list[Resource] = field(default_factory=list)
     config_maps: dict[tuple[str, str], Manifest] = field(default_factory=dict)
+    services: list[Resource] = field(default_factory=list)
     external_secrets: list[Resource] = field(default_factory=list)
     secret_stores: dict[tuple[str, str], Manifest] = field(default_factory=dict)
     accounts: dict[tuple[str, str], Manifest] = field(default_factory=dict)
@@ -136,6 +137,8 @@ def inventory(plan: Plan) -> Inventory:
         ns = meta.get("namespace")
         if kind == "Namespace":
             inv.namespaces[meta["name"]] = dict(meta.get("labels", {}))
+        elif kind == "Service":
+            inv.services.append(r)
         elif kind == "ConfigMap":
             inv.config_maps[(str(ns), meta["name"])] = m
         elif kind == "ExternalSecret":

@@ -50,12 +50,23 @@ class Outside:
     port_set: PortSet | None = None  # None when a port is named (no pod to resolve it on)
 
 
+@dataclass(frozen=True)
+class Exposure:
+    """A Service in front of a workload's pods: how others address it, and from where."""
+
+    workload: str
+    service: str
+    type: str  # ClusterIP | headless | NodePort | LoadBalancer
+    ports: str
+
+
 @dataclass
 class Network:
     flows: list[Flow] = field(default_factory=list)
     outside: list[Outside] = field(default_factory=list)
     # workload id -> directions some policy isolates
     isolated: dict[str, tuple[Direction, ...]] = field(default_factory=dict)
+    services: list[Exposure] = field(default_factory=list)
 
     def flow(self, source: str, target: str) -> Flow | None:
         for f in self.flows:
@@ -333,6 +344,7 @@ def analyze(inv: Inventory) -> Network:
             sides.append("egress")
         net.isolated[w.id] = tuple(sides)
     _flows(a, net, ingress, egress, index)
+    net.services.extend(_services(inv))
     for w in a.workloads:
         for direction, rules in (("ingress", ingress[w.id]), ("egress", egress[w.id])):
             net.outside.extend(_outside(w, direction, rules))  # type: ignore[arg-type]
@@ -398,6 +410,32 @@ def _flows(
     net.flows.extend(found)
 
 
+def _services(inv: Inventory) -> list[Exposure]:
+    """Which Services select which workloads' pods. A Service does not widen who may connect
+    (NetworkPolicies still decide at the pod), but NodePort and LoadBalancer ones put the pods
+    in reach of clients outside the cluster, which a reviewer wants to see."""
+    out = []
+    for r in inv.services:
+        m = r.properties
+        spec = m.get("spec", {})
+        selector = spec.get("selector")
+        if not selector:
+            continue
+        ns, name = m["metadata"]["namespace"], m["metadata"]["name"]
+        kind = str(spec.get("type", "ClusterIP"))
+        if kind == "ClusterIP" and spec.get("clusterIP") == "None":
+            kind = "headless"
+        ports = ", ".join(
+            f"{p.get('protocol', 'TCP')}/{p['port']}"
+            + (f" (node {p['nodePort']})" if p.get("nodePort") else "")
+            for p in spec.get("ports", [])
+        )
+        for w in inv.workloads:
+            if w.namespace == ns and all(w.labels.get(k) == v for k, v in selector.items()):
+                out.append(Exposure(w.id, f"{ns}/{name}", kind, ports or "-"))
+    return out
+
+
 def _outside(w: Workload, direction: Direction, rules: list[_Rule] | None) -> list[Outside]:
     if rules is None:
         return [Outside(w.id, direction, "anywhere", "all", (NOT_ISOLATED,), PortSet.all())]
@@ -422,4 +460,4 @@ def _outside(w: Workload, direction: Direction, rules: list[_Rule] | None) -> li
     return out
 
 
-__all__ = ["PROTOCOLS", "Flow", "Network", "Outside", "analyze"]
+__all__ = ["PROTOCOLS", "Exposure", "Flow", "Network", "Outside", "analyze"]

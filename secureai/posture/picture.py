@@ -19,6 +19,7 @@ HOW_COLOURS = {
     "env": "#1f77b4",
     "volume": "#9467bd",
     "file": "#17becf",
+    "pull": "#8c564b",
     "rbac": "#d62728",
     "vault": "#2ca02c",
 }

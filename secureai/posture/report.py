@@ -40,6 +40,9 @@ def as_text(p: Posture) -> str:
         for o in p.network.outside
     ]
     out += table(["WORKLOAD", "", "PEER", "PORTS", "ALLOWED BY"], rows) if rows else ["(none)"]
+    out += ["", "# Services in front of workloads", ""]
+    rows = [[e.workload, e.service, e.type, e.ports] for e in p.network.services]
+    out += table(["WORKLOAD", "SERVICE", "TYPE", "PORTS"], rows) if rows else ["(none)"]
     out += ["", "# Privileges", ""]
     rows = [
         [
@@ -100,6 +103,10 @@ def as_data(p: Posture) -> dict[str, Any]:
                 for o in p.network.outside
             ],
             "isolated": {k: list(v) for k, v in p.network.isolated.items()},
+            "services": [
+                {"workload": e.workload, "service": e.service, "type": e.type, "ports": e.ports}
+                for e in p.network.services
+            ],
         },
         "privileges": [
             {

@@ -109,6 +109,9 @@ def _pod_reads(w: Workload) -> Iterator[tuple[str, str, list[str] | None, Reader
                     None,
                     Reader(w.id, account, "env", f"envFrom ({c['name']})", grant),
                 )
+    for ref in w.pod.get("imagePullSecrets", []):
+        detail = "imagePullSecrets: the kubelet pulls the pod's images with it"
+        yield w.namespace, ref["name"], None, Reader(w.id, account, "pull", detail, grant)
     mounts = {m["name"]: m["mountPath"] for c in w.containers() for m in c.get("volumeMounts", [])}
     for vol in w.pod.get("volumes", []):
         if vol["name"] not in mounts:
