@@ -18,13 +18,23 @@ import re
 import stat
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import hvac  # type: ignore[import-untyped]
 import pytest
 from specutil import WORKLOAD, write_spec
 from test_vault_proof import FakeEnviron, load
-from vault_server import BaoServer, bao_binary, bao_fixture, stop, vault_fixture  # noqa: F401  (fixtures)
+from vault_server import (  # noqa: F401  (fixtures)
+    ROOT_TOKEN,
+    BaoServer,
+    bao_binary,
+    bao_fixture,
+    free_port,
+    stop,
+    vault_fixture,
+)
 
 from secureai.compile.plan import Resource
 from secureai.compile.vault import AUTH_ROLE
@@ -220,3 +230,80 @@ def test_the_sidecar_re_renders_a_changed_value(setup: Any, bao: BaoServer, vaul
         assert process.poll() is None  # a sidecar keeps running
     finally:
         stop(process)
+
+
+# ----------------------------------------------------------------------------- https with a private CA
+
+
+@pytest.fixture(scope="module")
+def tls_bao(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[BaoServer, Path]]:
+    """A dev server on https with its own CA (`-dev-tls`): (server, CA file)."""
+    home = tmp_path_factory.mktemp("bao-tls")
+    address = f"https://127.0.0.1:{free_port()}"
+    log = home / "bao.log"
+    command = [
+        bao_binary(),
+        "server",
+        "-dev",
+        "-dev-tls",
+        f"-dev-tls-cert-dir={home}",
+        f"-dev-root-token-id={ROOT_TOKEN}",
+        f"-dev-listen-address={address.removeprefix('https://')}",
+    ]
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            command, stdout=out, stderr=subprocess.STDOUT, env={"PATH": os.environ.get("PATH", ""), "HOME": str(home)}
+        )
+    try:
+        ca = home / "vault-ca.pem"
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                if ca.exists() and hvac.Client(url=address, verify=str(ca)).sys.is_initialized():
+                    break
+            except Exception:  # not listening yet
+                pass
+            time.sleep(0.1)
+        else:
+            pytest.fail(f"the https dev server did not start:\n{log.read_text()[-2000:]}")
+        yield BaoServer(address, ROOT_TOKEN), ca
+    finally:
+        stop(process)
+
+
+def test_the_agent_trusts_vaults_private_ca_from_the_spec(
+    tls_bao: tuple[BaoServer, Path], tmp_path: Path
+) -> None:
+    bao, ca = tls_bao
+    text = SPEC.replace(
+        "  address: https://vault.example:8200\n",
+        "  address: https://vault.example:8200\n  caCert: { configMap: vault-ca }\n",
+    )
+    result = compile_path(write_spec(tmp_path, text), FakeEnviron())
+    assert result.value is not None, [d.text() for d in result.diagnostics]
+    compiled = result.value
+    vault = hvac.Client(url=bao.address, token=bao.token, verify=str(ca))
+    load(vault, compiled)
+    home, files = tmp_path / "agent", tmp_path / "vault-secrets"
+    home.mkdir()
+    files.mkdir()
+    method = approle_login(vault, auth_role(compiled), home)
+    rendered = config_map(compiled, "trainer")["agent-init.hcl"]
+    assert '  ca_cert = "/vault/tls/ca.crt"' in rendered
+    config = for_test(rendered, bao, method, files).replace('"/vault/tls/ca.crt"', json.dumps(str(ca)))
+    process, log = start_agent(config, home, "tls")
+    try:
+        code = process.wait(timeout=AGENT_TIMEOUT)
+    finally:
+        stop(process)
+    assert code == 0, log.read_text()[-3000:]
+    assert json.loads((files / "model-parameters.json").read_text())["epochs"] == 100
+    # Without the CA line the same agent cannot verify Vault: the line is what makes it work.
+    untrusting = "\n".join(line for line in config.splitlines() if "ca_cert" not in line)
+    (files / "model-parameters.json").unlink()
+    process, log = start_agent(untrusting, home, "no-ca")
+    try:
+        wait_for(lambda: "certificate" in log.read_text(), AGENT_TIMEOUT, "no certificate error", log)
+    finally:
+        stop(process)
+    assert not (files / "model-parameters.json").exists()

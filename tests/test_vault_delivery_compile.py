@@ -321,3 +321,18 @@ def test_vault_roles_still_bind_the_workloads_own_account() -> None:
     (role,) = [r for r in result.value if r.type.endswith("AuthBackendRole")]
     assert role.properties["bound_service_account_names"] == ["w"]
     assert re.fullmatch(r"demo-ml-w", role.properties["role_name"])
+
+
+def test_vaults_ca_reaches_whoever_logs_in() -> None:
+    ca = {"config_map": "vault-ca"}
+    pod = pod_of(compiled(spec_with({}, ca_cert=ca)))
+    volume = {"name": "secureai-vault-ca", "configMap": {"name": "vault-ca", "items": [{"key": "ca.crt", "path": "ca.crt"}]}}
+    assert volume in pod["volumes"]
+    mount = {"name": "secureai-vault-ca", "mountPath": "/vault/tls", "readOnly": True}
+    assert mount in pod["initContainers"][0]["volumeMounts"] and mount not in pod["containers"][0]["volumeMounts"]
+    none = pod_of(compiled(spec_with({"vault": {"read": ["ai/params"], "deliver": "none"}}, ca_cert=ca)))
+    assert mount in none["containers"][0]["volumeMounts"]
+    assert {"name": "VAULT_CACERT", "value": "/vault/tls/ca.crt"} in none["containers"][0]["env"]
+    eso = spec_with({"vault": {"read": ["ai/params"], "deliver": "externalSecrets"}}, external_secrets={}, ca_cert=ca)
+    store = one(compiled(eso), "SecretStore", "w-vault")["spec"]["provider"]["vault"]
+    assert store["caProvider"] == {"type": "ConfigMap", "name": "vault-ca", "key": "ca.crt"}

@@ -52,7 +52,7 @@ def check_vault_delivery(spec: Spec) -> list[Diagnostic]:
 
 def _workload(spec: Spec, name: str, w: Workload, v: WorkloadVault, base: SpecPath) -> list[Diagnostic]:
     if v.deliver == "none":
-        return _none_options(name, v, base)
+        return [*_none_options(name, v, base), *_volumes(spec, name, w, v, base)]
     out = [
         *_address(spec, name, v, base),
         *_cluster_has(spec, name, v, base),
@@ -134,8 +134,11 @@ def _volumes(spec: Spec, name: str, w: Workload, v: WorkloadVault, base: SpecPat
     profile: SecurityProfile | None = spec.security_profiles.get(w.security_profile or "")
     if profile is None:
         return []
+    needed = list(NEEDED_VOLUMES[v.deliver])
+    if spec.vault is not None and spec.vault.ca_cert is not None and v.deliver in ("agent", "none"):
+        needed.append("configMap")  # Vault's CA
     # `projected` alone is SA306's, reported for every reader.
-    missing = [t for t in NEEDED_VOLUMES[v.deliver] if t not in profile.volumes and t != "projected"]
+    missing = [t for t in dict.fromkeys(needed) if t not in profile.volumes and t != "projected"]
     if not missing:
         return []
     return [

@@ -42,6 +42,7 @@ class AgentLogin:
     auth_mount: str
     role: str
     token_path: str
+    ca_cert: str | None = None  # a file in the agent container; None: the system's CAs
 
 
 def template_contents(kv_mount: str, path: str, key: str | None, fmt: FileFormat) -> str:
@@ -79,6 +80,7 @@ def agent_config(
     lines += [
         "vault {",
         f"  address = {_q(login.address)}",
+        *([f"  ca_cert = {_q(login.ca_cert)}"] if login.ca_cert else []),
         "}",
         "",
         "auto_auth {",

@@ -10,7 +10,7 @@ from secureai.model.base import Int, Model
 from secureai.model.names import DnsLabel, Duration, SecretKey, Text
 from secureai.model.network import Peer
 from secureai.model.secrets import ValueSource
-from secureai.model.vault_delivery import ExternalSecrets, VaultInjector, WorkloadVault
+from secureai.model.vault_delivery import ExternalSecrets, VaultCa, VaultInjector, WorkloadVault
 
 
 def _source_or_scalar(value: Any) -> str:
@@ -65,6 +65,9 @@ class VaultSettings(Model):
         "in default-deny namespaces may reach it",
     )
     port: Int = Field(8200, ge=1, le=65535)
+    ca_cert: VaultCa | None = Field(
+        None, description="Vault's CA (https, private CA) for agents, External Secrets and `none` readers"
+    )
     injector: VaultInjector | None = Field(None, description="the cluster runs the Vault Agent Injector")
     external_secrets: ExternalSecrets | None = Field(
         None, description="the cluster runs the External Secrets Operator"
@@ -75,4 +78,4 @@ class VaultSettings(Model):
         return self.pod_address or self.address
 
 
-__all__ = ["ExternalSecrets", "VaultInjector", "WorkloadVault"]
+__all__ = ["ExternalSecrets", "VaultCa", "VaultInjector", "WorkloadVault"]

@@ -25,6 +25,7 @@ from secureai.model.containers import Resources
 from secureai.model.names import (
     AbsPath,
     DnsLabel,
+    DnsSubdomain,
     Duration,
     FileName,
     Image,
@@ -103,6 +104,13 @@ class WorkloadVault(Model):
             return list(self.files.items())
         exact = [g for g in dict.fromkeys(self.read) if "*" not in g and "+" not in g]
         return [(f"{g.rsplit('/', 1)[-1]}.json", VaultFile(path=g)) for g in exact]
+
+
+class VaultCa(Model):
+    """Vault's CA certificate, from a ConfigMap in each reader's namespace (a CA is not secret)."""
+
+    config_map: DnsSubdomain
+    key: SecretKey = "ca.crt"
 
 
 class VaultInjector(Model):

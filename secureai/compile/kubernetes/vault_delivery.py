@@ -44,6 +44,8 @@ VAULT_TOKEN_SECONDS = 600  # short-lived: the kubelet rotates it, Vault login re
 FILES_VOLUME = "secureai-vault-files"
 CONFIG_VOLUME = "secureai-vault-agent"
 CONFIG_DIR = "/vault/config"
+CA_VOLUME, CA_DIR = "secureai-vault-ca", "/vault/tls"
+CA_FILE = f"{CA_DIR}/ca.crt"
 INIT_CONFIG, SIDECAR_CONFIG = "agent-init.hcl", "agent.hcl"
 INIT_CONTAINER, SIDECAR_CONTAINER = "vault-agent-init", "vault-agent"
 # The ids the injector's agents use by default: ours match, so both modes behave alike.
@@ -103,7 +105,19 @@ def agent_login(spec: Spec, workload: str) -> AgentLogin:
         auth_mount=s.kubernetes_auth_mount,
         role=vault_role_name(spec, workload),
         token_path=f"{VAULT_TOKEN_DIR}/token",
+        ca_cert=CA_FILE if s.ca_cert is not None else None,
     )
+
+
+def _ca_volume(ctx: PodContext, taken: set[str]) -> tuple[Manifest, Manifest] | None:
+    """Vault's CA (a ConfigMap key) as a volume and its read-only mount at `CA_DIR`."""
+    ca = _settings(ctx.spec).ca_cert
+    if ca is None:
+        return None
+    name = own_volume_name(CA_VOLUME, taken)
+    items = [{"key": ca.key, "path": "ca.crt"}]
+    volume = {"name": name, "configMap": {"name": ca.config_map, "items": items}}
+    return volume, {"name": name, "mountPath": CA_DIR, "readOnly": True}
 
 
 def agent_configs(spec: Spec, name: str, perms: str) -> dict[str, str]:
@@ -205,6 +219,10 @@ def _agent_parts(ctx: PodContext, vault: WorkloadVault, parts: VaultPodParts, ta
         {"name": config, "mountPath": CONFIG_DIR, "readOnly": True},
         {"name": token, "mountPath": VAULT_TOKEN_DIR, "readOnly": True},
     ]
+    ca = _ca_volume(ctx, taken)
+    if ca is not None:
+        parts.volumes.append(ca[0])
+        agent_mounts.append(ca[1])
     perms = file_perms(ctx)
     configs = agent_configs(ctx.spec, ctx.name, perms)
     ids: Manifest = {"runAsUser": ctx.workload.run_as_user} if same_user(ctx) else {}
@@ -307,8 +325,13 @@ def _none_parts(ctx: PodContext, vault: WorkloadVault, parts: VaultPodParts, tak
     token, token_volume = _token_volume(ctx, taken)
     parts.volumes.append(token_volume)
     parts.mounts.append({"name": token, "mountPath": VAULT_TOKEN_DIR, "readOnly": True})
+    ca = _ca_volume(ctx, taken)
+    if ca is not None:
+        parts.volumes.append(ca[0])
+        parts.mounts.append(ca[1])
     s = _settings(ctx.spec)
     values = {
+        "VAULT_CACERT": CA_FILE if ca is not None else None,
         "VAULT_ADDR": s.address_for_pods,
         "VAULT_AUTH_MOUNT": s.kubernetes_auth_mount,
         "VAULT_AUTH_ROLE": vault_role_name(ctx.spec, ctx.name),
@@ -388,6 +411,7 @@ def _external_secret(spec: Spec, name: str, vault: WorkloadVault) -> list[Resour
                     "server": s.address_for_pods or "",
                     "path": s.kv_mount,
                     "version": "v2",
+                    **_ca_provider(s),
                     "auth": {
                         "kubernetes": {
                             "mountPath": s.kubernetes_auth_mount,
@@ -430,6 +454,12 @@ def _external_secret(spec: Spec, name: str, vault: WorkloadVault) -> list[Resour
 
 def _with_deps(res: Resource, deps: tuple[str, ...]) -> Resource:
     return replace(res, depends_on=tuple(dict.fromkeys((*res.depends_on, *deps))))
+
+
+def _ca_provider(s: VaultSettings) -> Manifest:
+    if s.ca_cert is None:
+        return {}
+    return {"caProvider": {"type": "ConfigMap", "name": s.ca_cert.config_map, "key": s.ca_cert.key}}
 
 
 def _remote_ref(file_name: str, f: VaultFile) -> Manifest:
