@@ -41,6 +41,19 @@ CODES: dict[str, str] = {
     "SA134": "host path not allowed by the security profile",
     "SA135": "no resource requests or limits",
     "SA136": "two volumes mounted at one path",
+    # containers, storage, services
+    "SA170": "extended resource requests differ from limits",
+    "SA171": "extended resource amount not a whole number",
+    "SA172": "port name or number the container does not declare",
+    "SA173": "unknown config map or config map key",
+    "SA174": "image pull secret is not a registry credential",
+    "SA175": "volume mount names a volume the workload does not have",
+    "SA176": "ReadWriteOnce claim shared by several replicas",
+    "SA177": "Service exposed outside the cluster",
+    "SA178": "hardened default relaxed with a written reason",
+    "SA179": "field not available on the target Kubernetes version",
+    "SA180": "probe or lifecycle hook on an init container",
+    "SA181": "two containers with one name",
     # target
     "SA141": "target has no admission policy mechanism for profile rules",
     "SA142": "ValidatingAdmissionPolicy is beta on the target",
@@ -72,6 +85,8 @@ CODES: dict[str, str] = {
     "SA214": "procMount not Default",
     "SA215": "unsafe sysctl",
     "SA216": "Windows HostProcess",
+    "SA220": "host field in a probe or lifecycle hook",
+    "SA221": "sidecars of a Job are ordinary containers before 1.29",
     # compile
     "SA250": "API token needed but the profile forbids its volume type",
     "SA251": "Localhost seccomp profile read from the node",

@@ -21,6 +21,13 @@ TYPED = [
     ("kubernetes:core/v1:ConfigMap", "pulumi_kubernetes.core.v1", "ConfigMap"),
     ("kubernetes:core/v1:ServiceAccount", "pulumi_kubernetes.core.v1", "ServiceAccount"),
     ("kubernetes:core/v1:Service", "pulumi_kubernetes.core.v1", "Service"),
+    ("kubernetes:core/v1:ConfigMap", "pulumi_kubernetes.core.v1", "ConfigMap"),
+    ("kubernetes:core/v1:PersistentVolumeClaim", "pulumi_kubernetes.core.v1", "PersistentVolumeClaim"),
+    (
+        "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding",
+        "pulumi_kubernetes.rbac.v1",
+        "ClusterRoleBinding",
+    ),
     ("kubernetes:core/v1:Pod", "pulumi_kubernetes.core.v1", "Pod"),
     ("kubernetes:batch/v1:Job", "pulumi_kubernetes.batch.v1", "Job"),
     ("kubernetes:rbac.authorization.k8s.io/v1:ClusterRole", "pulumi_kubernetes.rbac.v1", "ClusterRole"),

@@ -278,10 +278,16 @@ def test_code_message(tmp_path: Path, code: str, text: str, expected: str) -> No
 def test_every_registered_check_code_is_tested() -> None:
     from test_vault_checks import VAULT_PATH_CASES
     from test_vault_delivery_checks import VAULT_DELIVERY_CASES
+    from test_workloads import WORKLOAD_CASES
 
     from secureai.codes import CODES
 
-    tested = {c[0] for c in CASES} | {c[0] for c in VAULT_PATH_CASES} | {c[0] for c in VAULT_DELIVERY_CASES}
+    tested = (
+        {c[0] for c in CASES}
+        | {c[0] for c in VAULT_PATH_CASES}
+        | {c[0] for c in VAULT_DELIVERY_CASES}
+        | {c[0] for c in WORKLOAD_CASES}
+    )
     loader_codes = {f"SA00{i}" for i in range(9)}
     untested = {c for c in CODES if c.startswith(("SA1", "SA3"))} - tested - loader_codes
     assert not untested, f"codes without an exact-message test: {sorted(untested)}"

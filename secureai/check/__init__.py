@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from secureai.check.access import check_access
+from secureai.check.containers import check_containers
 from secureai.check.credentials import check_credentials
 from secureai.check.network import check_network
 from secureai.check.references import check_references
@@ -25,6 +26,7 @@ def run_checks(spec: Spec, base_dir: Path, environ: Mapping[str, str]) -> list[D
         *check_values(spec, base_dir, environ),
         *check_credentials(spec, base_dir),
         *check_workloads(spec),
+        *check_containers(spec),
         *check_network(spec),
         *check_access(spec),
         *check_vault(spec),

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from secureai.diagnostics import Diagnostic, SpecPath, error, warning
+from secureai.diagnostics import Diagnostic, SpecPath, did_you_mean, error, warning
 from secureai.model.labels import VAULT_TOKEN_DIR
 from secureai.model.profile_scope import IMPLICIT_PROFILE, effective_profile, profile_namespaces
 from secureai.model.spec import SecurityProfile, Spec, Workload
+from secureai.model.workloads import CRONJOB_FIELDS, JOB_FIELDS
 
 _REPLICATED = {"Deployment", "StatefulSet"}
 
@@ -16,6 +17,8 @@ def check_workloads(spec: Spec) -> list[Diagnostic]:
     for name, w in spec.workloads.items():
         base: SpecPath = ("workloads", name)
         out.extend(_kind_fields(name, w, base))
+        out.extend(_shared_claims(name, w, base))
+        out.extend(_service(name, w, base))
         out.extend(_image(name, w, base))
         out.extend(_mount_paths(name, w, base))
         profile_name = effective_profile(spec, name, namespaces)
@@ -39,7 +42,7 @@ def _sets_amounts(w: Workload) -> bool:
     if w.resources is None:
         return False
     amounts = (w.resources.requests, w.resources.limits)
-    return any(a is not None and a.model_dump(exclude_none=True) for a in amounts)
+    return any(amounts_ for amounts_ in amounts)
 
 
 def _mount_paths(name: str, w: Workload, base: SpecPath) -> list[Diagnostic]:
@@ -63,8 +66,85 @@ def _mount_paths(name: str, w: Workload, base: SpecPath) -> list[Diagnostic]:
     return out
 
 
+def _shared_claims(name: str, w: Workload, base: SpecPath) -> list[Diagnostic]:
+    """One ReadWriteOnce claim mounted by several replicas: the pods on other nodes never start."""
+    if w.kind != "Deployment" or (w.replicas if w.replicas is not None else 1) <= 1:
+        return []
+    return [
+        error(
+            "SA176",
+            f"workload '{name}' has {w.replicas} replicas sharing the ReadWriteOnce claim of volume "
+            f"'{vol_name}': replicas on other nodes cannot mount it",
+            (*base, "volumes", vol_name, "claim"),
+            hint="make it a StatefulSet (one claim per replica), or use ReadWriteMany storage",
+        )
+        for vol_name, vol in w.volumes.items()
+        if vol.claim is not None and set(vol.claim.access_modes) & {"ReadWriteOnce", "ReadWriteOncePod"}
+    ]
+
+
+def _service(name: str, w: Workload, base: SpecPath) -> list[Diagnostic]:
+    if w.service is None:
+        return []
+    out: list[Diagnostic] = []
+    names = [p.name for p in w.ports if p.name is not None]
+    numbers = [p.port for p in w.ports]
+    for i, port in enumerate(w.service.ports):
+        if (isinstance(port, str) and port not in names) or (isinstance(port, int) and port not in numbers):
+            suggestion = did_you_mean(port, names) if isinstance(port, str) else ""
+            out.append(
+                error(
+                    "SA172",
+                    f"workload '{name}' has no port {'named ' if isinstance(port, str) else ''}'{port}' "
+                    f"for its Service{suggestion}",
+                    (*base, "service", "ports", i),
+                    hint="a Service port is one of the workload's 'ports', by name or number",
+                )
+            )
+    if not w.ports:
+        out.append(
+            error(
+                "SA172",
+                f"workload '{name}' has a Service but no 'ports' to serve",
+                (*base, "service"),
+                hint="declare the ports the workload listens on",
+            )
+        )
+    if w.service.type != "ClusterIP":
+        out.append(
+            warning(
+                "SA177",
+                f"workload '{name}' is exposed outside the cluster by a {w.service.type} Service",
+                (*base, "service", "type"),
+                hint="every node's address (NodePort) or a cloud load balancer now reaches these pods; "
+                "ClusterIP behind an ingress keeps them inside",
+            )
+        )
+    return out
+
+
 def _kind_fields(name: str, w: Workload, base: SpecPath) -> list[Diagnostic]:
     out: list[Diagnostic] = []
+    kinds = {"Job": "a Job or CronJob", "CronJob": "a CronJob"}
+    for field in (*JOB_FIELDS, *CRONJOB_FIELDS[1:]):
+        wanted = "Job" if field in JOB_FIELDS else "CronJob"
+        if field in w.model_fields_set and w.kind not in (wanted, "CronJob"):
+            key = Workload.model_fields[field].alias or field
+            out.append(
+                error(
+                    "SA132",
+                    f"workload '{name}' is a {w.kind}; only {kinds[wanted]} takes '{key}'",
+                    (*base, key),
+                )
+            )
+    if w.service is not None and w.kind not in _REPLICATED:
+        out.append(
+            error(
+                "SA132",
+                f"workload '{name}' is a {w.kind}; only a Deployment or StatefulSet takes 'service'",
+                (*base, "service"),
+            )
+        )
     if w.kind == "CronJob" and w.schedule is None:
         out.append(error("SA131", f"workload '{name}' is a CronJob and needs a 'schedule'", (*base, "kind")))
     if w.kind != "CronJob" and w.schedule is not None:
@@ -133,7 +213,7 @@ def _volumes_in_profile(
                 )
             )
         elif vol.host_path is not None:
-            out.extend(_host_path(name, vol_name, vol.host_path, vol.read_only, profile, path))
+            out.extend(_host_path(name, vol_name, vol.host_path, not vol.writable, profile, path))
     return out
 
 

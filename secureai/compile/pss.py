@@ -22,6 +22,7 @@ from typing import Any
 from secureai.compile.plan import Plan, Resource
 from secureai.diagnostics import Diagnostic, SpecPath, error
 from secureai.model.spec import Spec
+from secureai.model.versions import PROBE_HOST_RULE
 
 WORKLOAD_KINDS = {"Pod", "Deployment", "StatefulSet", "Job", "CronJob"}
 BASELINE_CAPABILITIES = frozenset(
@@ -216,6 +217,24 @@ def _unconfined(pod: Pod) -> Iterator[Finding]:
         yield Finding("SA208", "the Unconfined seccomp profile is not allowed", "profile")
 
 
+def _probe_host(pod: Pod) -> Iterator[Finding]:
+    """From 1.34 probes and lifecycle hooks may not name a `host`: the kubelet would connect
+    from the node to any address, on the pod's behalf (check_probesAndLifecycleHandlers.go)."""
+    if pod.minor < PROBE_HOST_RULE:
+        return
+    handlers = [
+        handler
+        for c in pod.containers
+        for handler in (
+            *(c.get(key, {}) for key in ("livenessProbe", "readinessProbe", "startupProbe")),
+            *c.get("lifecycle", {}).values(),
+        )
+    ]
+    actions = [h.get(kind, {}) for h in handlers for kind in ("httpGet", "tcpSocket")]
+    if any(a.get("host") for a in actions):
+        yield Finding("SA220", "probes and lifecycle hooks may not set 'host'", "workload")
+
+
 def _sysctls(pod: Pod) -> Iterator[Finding]:
     safe = {name for name, since in SAFE_SYSCTLS.items() if pod.minor >= since}
     unsafe = sorted(s.get("name", "") for s in pod.context.get("sysctls", []) if s.get("name") not in safe)
@@ -306,6 +325,7 @@ BASELINE: tuple[Rule, ...] = (
     _proc_mount,
     _unconfined,
     _sysctls,
+    _probe_host,
 )
 # Restricted replaces baseline's capability and seccomp rules with stricter ones.
 RESTRICTED: tuple[Rule, ...] = (
@@ -320,6 +340,7 @@ RESTRICTED: tuple[Rule, ...] = (
     _proc_mount,
     _seccomp_required,
     _sysctls,
+    _probe_host,
     _volume_types,
     _escalation,
     _non_root,

@@ -15,7 +15,7 @@ Conventions, so that a spec is hard to get subtly wrong:
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Strict
 from pydantic.alias_generators import to_camel
@@ -45,3 +45,13 @@ def exactly_one(model: BaseModel, fields: tuple[str, ...], what: str) -> None:
     if len(given) != 1:
         found = ", ".join(f"'{to_camel(f)}'" for f in given) or "none"
         raise ValueError(f"{what} needs exactly one of {names}; found {found}")
+
+
+def _annotations() -> Any:
+    from secureai.model.names import LabelKey, Text
+
+    return dict[LabelKey, Text]
+
+
+# Annotation keys are checked as label keys; values are free text (unlike label values).
+Annotations = _annotations()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, WithJsonSchema
+from pydantic import BeforeValidator, Field, WithJsonSchema, model_validator
 
 from secureai.model.base import Int, Model
 from secureai.model.names import PortName
@@ -37,6 +37,15 @@ class PortSpec(Model):
     port: Int = Field(ge=1, le=65535)
     protocol: Protocol = "TCP"
     name: PortName | None = None
+    end_port: Int | None = Field(
+        None, ge=1, le=65535, description="network rules only: the last port of a range"
+    )
+
+    @model_validator(mode="after")
+    def _range(self) -> PortSpec:
+        if self.end_port is not None and (self.end_port < self.port or self.name is not None):
+            raise ValueError("'endPort' is the last port of a numbered range: at least 'port', and no 'name'")
+        return self
 
 
 _PORT_SCHEMA = {
@@ -51,6 +60,7 @@ _PORT_SCHEMA = {
                 "port": {"type": "integer", "minimum": 1, "maximum": 65535},
                 "protocol": {"enum": ["TCP", "UDP", "SCTP"]},
                 "name": {"type": "string", "maxLength": 15},
+                "endPort": {"type": "integer", "minimum": 1, "maximum": 65535},
             },
         },
     ]

@@ -14,7 +14,15 @@ from pydantic_core import PydanticCustomError
 
 from secureai.model.access import Access, AccessRule, Verb
 from secureai.model.base import INT32_MAX, Int, Model, exactly_one
-from secureai.model.containers import EnvValue, ResourceAmounts, Resources
+from secureai.model.configmaps import ConfigMap
+from secureai.model.containers import (
+    Container,
+    ContainerFields,
+    EnvFrom,
+    EnvValue,
+    ResourceAmounts,
+    Resources,
+)
 from secureai.model.expect import Expectation
 from secureai.model.names import DnsLabel, DnsSubdomain, VaultPath
 from secureai.model.network import NetworkRule, Peer
@@ -24,7 +32,7 @@ from secureai.model.security import SAFE_VOLUMES, HostPath, SecurityProfile, Vol
 from secureai.model.storage import EmptyDir, Volume
 from secureai.model.target import ApiServer, ClusterDns, KubernetesTarget, Namespace, PodSecurityLevel
 from secureai.model.vault import Scalar, VaultSecret, VaultSettings, VaultValue, WorkloadVault
-from secureai.model.workloads import Workload, WorkloadKind
+from secureai.model.workloads import HardeningException, Workload, WorkloadKind
 
 
 def _whole_number(value: Any) -> Any:
@@ -42,6 +50,7 @@ class Spec(Model):
     vault: VaultSettings | None = None
     namespaces: dict[DnsLabel, Namespace] = Field(default_factory=dict)
     secrets: dict[DnsSubdomain, Secret] = Field(default_factory=dict)
+    config_maps: dict[DnsSubdomain, ConfigMap] = Field(default_factory=dict)
     vault_secrets: dict[VaultPath, VaultSecret] = Field(default_factory=dict)
     # Profile names become a label value on pods (63 characters at most): a label, not a subdomain.
     security_profiles: dict[DnsLabel, SecurityProfile] = Field(default_factory=dict)
@@ -64,9 +73,14 @@ __all__ = [
     "AccessRule",
     "ApiServer",
     "ClusterDns",
+    "ConfigMap",
+    "Container",
+    "ContainerFields",
     "EmptyDir",
+    "EnvFrom",
     "EnvValue",
     "Generate",
+    "HardeningException",
     "HostPath",
     "Int",
     "KubernetesTarget",

@@ -10,3 +10,6 @@ PSP_REMOVED = 25  # PodSecurityPolicy is gone from 1.25
 VAP_BETA = 28  # ValidatingAdmissionPolicy: admissionregistration.k8s.io/v1beta1 in 1.28-1.29
 VAP_GA = 30  # ... and v1 from 1.30
 NATIVE_SIDECARS = 29  # init containers with restartPolicy: Always, on by default (beta) from 1.29
+PROBE_HOST_RULE = 34  # Pod Security baseline forbids `host` in probes and lifecycle hooks from 1.34
+LIFECYCLE_SLEEP = 30  # the `sleep` lifecycle handler (PodLifecycleSleepAction on by default)
+END_PORT_MINOR = 22  # NetworkPolicy endPort (beta, on by default from 1.22; GA 1.25)

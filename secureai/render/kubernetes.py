@@ -32,6 +32,7 @@ ORDER: Mapping[str, int] = {
     "ConfigMap": 40,
     "SecretStore": 40,
     "ExternalSecret": 40,
+    "PersistentVolumeClaim": 40,
     "Role": 50,
     "ClusterRole": 50,
     "RoleBinding": 50,

@@ -7,6 +7,7 @@ policies, workloads; within a group, spec order. Pure: no I/O, no Pulumi.
 from __future__ import annotations
 
 from secureai.compile.kubernetes.calico import compile_calico
+from secureai.compile.kubernetes.configmaps import compile_config_maps
 from secureai.compile.kubernetes.namespaces import compile_namespaces
 from secureai.compile.kubernetes.network import compile_network, network_diagnostics
 from secureai.compile.kubernetes.profiles import (
@@ -33,6 +34,7 @@ def compile_kubernetes(spec: Spec) -> Result[list[Resource]]:
         *compile_service_accounts(spec),
         *compile_secrets(spec),
         *compile_vault_delivery(spec),
+        *compile_config_maps(spec),
         *compile_access(spec),
         *compile_profile_rbac(spec),
         *compile_network(spec),

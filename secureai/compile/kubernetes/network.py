@@ -245,6 +245,9 @@ def _port(spec: Spec, rule: NetworkRule, port: PortSpec, targets: list[Peer]) ->
     A named port follows the container if its number changes; but it matches nothing on a
     pod that lacks the name, so a name is used only where the spec proves it resolves.
     """
+    if port.end_port is not None:
+        # A range is numbers only; the model refuses a name with endPort.
+        return {"protocol": port.protocol, "port": port.port, "endPort": port.end_port}
     named = port.name is not None and _all_declare(spec, rule, port, targets)
     return {"protocol": port.protocol, "port": port.name if named else port.port}
 

@@ -28,6 +28,7 @@ class PodContext:
     workload: Workload
     diagnostics: list[Diagnostic] = field(default_factory=list)
     annotations: dict[str, str] = field(default_factory=dict)  # for the pod template, set by pod_spec
+    tmp_volume: str | None = None  # the writable /tmp secureai added, mounted in every container
 
     @property
     def path(self) -> SpecPath:
@@ -40,6 +41,11 @@ class PodContext:
     @property
     def profile_name(self) -> str:
         return self.workload.security_profile or "default"
+
+    @property
+    def relaxed(self) -> frozenset[str]:
+        """The hardened defaults this workload gave up, each with a written reason."""
+        return frozenset(e.rule for e in self.workload.exceptions)
 
     @property
     def account(self) -> str:

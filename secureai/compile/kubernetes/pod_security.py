@@ -12,7 +12,7 @@ from secureai.model.versions import BOUND_TOKENS_MINOR
 def pod_security_context(ctx: PodContext) -> Manifest:
     w, profile = ctx.workload, ctx.profile
     out: Manifest = {"seccompProfile": _seccomp(ctx)}
-    if profile.run_as_non_root:
+    if profile.run_as_non_root and "runAsNonRoot" not in ctx.relaxed:
         out["runAsNonRoot"] = True
     for key, value in (
         ("runAsUser", w.run_as_user),

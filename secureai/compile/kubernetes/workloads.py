@@ -1,16 +1,19 @@
-"""Workload controllers (Pod, Deployment, StatefulSet + headless Service, Job, CronJob)."""
+"""Workload controllers (Pod, Deployment, StatefulSet, Job, CronJob) with their Services and claims."""
 
 from __future__ import annotations
 
 from secureai.compile.kubernetes.common import Manifest, key_of, resource
 from secureai.compile.kubernetes.podspec import PodContext, pod_spec
 from secureai.compile.kubernetes.profiles import psp_binding_key
+from secureai.compile.kubernetes.services import headless_service, workload_service
+from secureai.compile.kubernetes.storage import claim_name, claim_templates, owned_claims
 from secureai.compile.kubernetes.vault_delivery import vault_dependencies
 from secureai.compile.plan import Resource
 from secureai.diagnostics import Diagnostic, warning
 from secureai.model.labels import APP_NAME, MANAGED_BY, PROFILE_LABEL, pod_labels
 from secureai.model.spec import Spec, Workload
 from secureai.model.versions import CRONJOB_GA, PSP_REMOVED
+from secureai.model.workloads import CRONJOB_FIELDS, JOB_FIELDS
 
 
 def compile_workloads(spec: Spec) -> tuple[list[Resource], list[Diagnostic]]:
@@ -19,8 +22,13 @@ def compile_workloads(spec: Spec) -> tuple[list[Resource], list[Diagnostic]]:
     for name, w in spec.workloads.items():
         ctx = PodContext(spec, name, w)
         diagnostics.extend(_label_conflicts(name, w))
+        diagnostics.extend(_exceptions(name, w))
+        resources.extend(owned_claims(ctx))
         if w.kind == "StatefulSet":
-            resources.append(_headless_service(name, w))
+            resources.append(headless_service(name, w))
+        service = workload_service(name, w)
+        if service is not None:
+            resources.append(service)
         resources.append(_workload(ctx))
         diagnostics.extend(ctx.diagnostics)
     return resources, diagnostics
@@ -30,9 +38,11 @@ def _workload(ctx: PodContext) -> Resource:
     name, w = ctx.name, ctx.workload
     labels = pod_labels(name, w)
     spec = pod_spec(ctx)
-    template: Manifest = {"metadata": {"labels": labels}, "spec": spec}
-    if ctx.annotations:
-        template["metadata"]["annotations"] = dict(ctx.annotations)
+    template_meta: Manifest = {"labels": labels}
+    pod_annotations = {**w.pod_annotations, **ctx.annotations}
+    if pod_annotations:
+        template_meta["annotations"] = pod_annotations
+    template: Manifest = {"metadata": template_meta, "spec": spec}
     api_version, body = _controller(ctx, template)
     return resource(
         api_version,
@@ -42,10 +52,16 @@ def _workload(ctx: PodContext) -> Resource:
         body,
         ctx.path,
         labels=labels,
-        # A bare Pod is its own template: its annotations go on the object itself.
-        annotations=ctx.annotations if w.kind == "Pod" else None,
+        # A bare Pod is its own template: its pod annotations go on the object itself.
+        annotations={**w.annotations, **pod_annotations} if w.kind == "Pod" else w.annotations,
         depends_on=_dependencies(ctx),
     )
+
+
+def _set(w: Workload, fields: tuple[str, ...]) -> Manifest:
+    """The fields the spec sets, by their Kubernetes names (the rest keep Kubernetes' defaults)."""
+    aliases = {f: Workload.model_fields[f].alias or f for f in fields}
+    return {aliases[f]: getattr(w, f) for f in fields if getattr(w, f) is not None}
 
 
 def _controller(ctx: PodContext, template: Manifest) -> tuple[str, Manifest]:
@@ -58,15 +74,18 @@ def _controller(ctx: PodContext, template: Manifest) -> tuple[str, Manifest]:
         return "apps/v1", {"spec": {**replicas, "selector": selector, "template": template}}
     if w.kind == "StatefulSet":
         spec = {**replicas, "serviceName": name, "selector": selector, "template": template}
+        templates = claim_templates(ctx)
+        if templates:
+            spec["volumeClaimTemplates"] = templates
         return "apps/v1", {"spec": spec}
-    job = _job_spec(template)
+    job = {**_set(w, JOB_FIELDS), **_job_spec(template)}
     if w.kind == "Job":
         return "batch/v1", {"spec": job}
     api_version = "batch/v1" if ctx.spec.minor >= CRONJOB_GA else "batch/v1beta1"
     cron: Manifest = {
-        "schedule": w.schedule,
+        **_set(w, CRONJOB_FIELDS),
         # Overlapping runs of a training or scoring job are rarely intended and double the load.
-        "concurrencyPolicy": "Forbid",
+        "concurrencyPolicy": w.concurrency_policy,
         "jobTemplate": {"metadata": {"labels": template["metadata"]["labels"]}, "spec": job},
     }
     return api_version, {"spec": cron}
@@ -78,36 +97,29 @@ def _job_spec(template: Manifest) -> Manifest:
     return {"template": {"metadata": template["metadata"], "spec": pod}}
 
 
-def _headless_service(name: str, w: Workload) -> Resource:
-    """A StatefulSet's governing Service: stable per-pod DNS names, no load-balanced IP."""
-    spec: Manifest = {"clusterIP": "None", "selector": {APP_NAME: name}}
-    if w.ports:
-        spec["ports"] = [
-            {
-                "name": p.name or f"{p.protocol.lower()}-{p.port}",
-                "port": p.port,
-                "protocol": p.protocol,
-                "targetPort": p.name or p.port,
-            }
-            for p in w.ports
-        ]
-    return resource(
-        "v1",
-        "Service",
-        name,
-        w.namespace,
-        {"spec": spec},
-        ("workloads", name),
-        labels={APP_NAME: name},
-    )
-
-
 def _dependencies(ctx: PodContext) -> tuple[str, ...]:
     w = ctx.workload
+    containers = [w, *w.init_containers.values(), *w.sidecars.values()]
     deps = [key_of("v1", "ServiceAccount", w.namespace, ctx.account)]
-    secrets = [e.secret for e in w.env.values() if e.secret is not None]
+    secrets = [e.secret for c in containers for e in c.env.values() if e.secret is not None]
+    secrets += [e.secret for c in containers for e in c.env_from if e.secret is not None]
     secrets += [v.secret for v in w.volumes.values() if v.secret is not None]
+    secrets += list(w.image_pull_secrets)
     deps += [key_of("v1", "Secret", w.namespace, s) for s in dict.fromkeys(secrets) if s in ctx.spec.secrets]
+    maps = [e.config_map for c in containers for e in c.env.values() if e.config_map is not None]
+    maps += [e.config_map for c in containers for e in c.env_from if e.config_map is not None]
+    maps += [v.config_map for v in w.volumes.values() if v.config_map is not None]
+    deps += [
+        key_of("v1", "ConfigMap", w.namespace, m)
+        for m in dict.fromkeys(maps)
+        if m in ctx.spec.config_maps and not ctx.spec.config_maps[m].external
+    ]
+    if w.kind != "StatefulSet":
+        deps += [
+            key_of("v1", "PersistentVolumeClaim", w.namespace, claim_name(ctx.name, v))
+            for v, vol in w.volumes.items()
+            if vol.claim is not None
+        ]
     profile = w.security_profile
     if ctx.spec.minor < PSP_REMOVED and profile in ctx.spec.security_profiles:
         # PodSecurityPolicy admits a pod only once its account may `use` the policy.
@@ -116,6 +128,18 @@ def _dependencies(ctx: PodContext) -> tuple[str, ...]:
         deps.append(key_of("v1", "Service", w.namespace, ctx.name))
     deps += vault_dependencies(ctx.spec, ctx.name)
     return tuple(deps)
+
+
+def _exceptions(name: str, w: Workload) -> list[Diagnostic]:
+    return [
+        warning(
+            "SA178",
+            f"workload '{name}' relaxes {e.rule}: \"{e.because}\"",
+            ("workloads", name, "exceptions", i),
+            hint="a written exception; the namespace's Pod Security level still applies",
+        )
+        for i, e in enumerate(w.exceptions)
+    ]
 
 
 def _label_conflicts(name: str, w: Workload) -> list[Diagnostic]:
