@@ -143,12 +143,7 @@ def test_cli_access_text_and_json(tmp_path: Path) -> None:
     assert "ml/db/password   ml/trainer           env     env DB_PASSWORD (trainer)" in text.output
     doc = json.loads(runner.invoke(app, ["access", spec, "--format", "json"]).output)
     assert doc["workloads"] == ["ml/trainer", "ml/reader"]
-    assert [r["workload"] for r in doc["secrets"][0]["readers"]] == [
-        "ml/trainer",
-        "ml/reader",
-        "ml/reader",
-        None,
-    ]
+    assert [r["workload"] for r in doc["secrets"][0]["readers"]] == ["ml/trainer", "ml/reader", "ml/reader", None]
 
 
 def test_cli_access_on_a_broken_spec_prints_diagnostics(tmp_path: Path) -> None:

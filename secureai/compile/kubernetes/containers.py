@@ -7,8 +7,8 @@ container gets the same locked-down security context from the workload's profile
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
-from typing import Any
+from collections.abc import Collection, Mapping, Sequence
+from typing import Any, Protocol
 
 from secureai.compile.kubernetes.common import Manifest
 from secureai.model.containers import ContainerFields, EnvFrom, EnvValue, Resources, is_extended
@@ -24,6 +24,24 @@ _PROBES = (
     ("readinessProbe", "readiness_probe"),
     ("startupProbe", "startup_probe"),
 )
+
+
+class ContainerSource(Protocol):
+    """The least a container is built from. A spec container (`ContainerFields`) has more
+    (probes, hooks, envFrom, workingDir, pull policy), which are added when present."""
+
+    @property
+    def image(self) -> str: ...
+    @property
+    def command(self) -> Sequence[str] | None: ...
+    @property
+    def args(self) -> Sequence[str] | None: ...
+    @property
+    def env(self) -> Mapping[str, EnvValue]: ...
+    @property
+    def ports(self) -> Sequence[PortSpec]: ...
+    @property
+    def resources(self) -> Resources | None: ...
 
 
 def container_security_context(profile: SecurityProfile, relaxed: Collection[str] = ()) -> Manifest:
@@ -53,7 +71,7 @@ def container_security_context(profile: SecurityProfile, relaxed: Collection[str
 
 def hardened_container(
     name: str,
-    source: ContainerFields,
+    source: ContainerSource,
     profile: SecurityProfile,
     mounts: Sequence[Manifest] = (),
     relaxed: Collection[str] = (),
@@ -62,32 +80,35 @@ def hardened_container(
     container: Manifest = {
         "name": name,
         "image": source.image,
-        "imagePullPolicy": source.image_pull_policy,
+        # Always, unless the spec says otherwise: see ContainerFields.image_pull_policy.
+        "imagePullPolicy": getattr(source, "image_pull_policy", "Always"),
         "securityContext": container_security_context(profile, relaxed),
     }
     if source.command is not None:
         container["command"] = list(source.command)
     if source.args is not None:
         container["args"] = list(source.args)
-    if source.working_dir is not None:
-        container["workingDir"] = source.working_dir
+    full = source if isinstance(source, ContainerFields) else None
+    if full is not None and full.working_dir is not None:
+        container["workingDir"] = full.working_dir
     if source.env:
         container["env"] = [env_var(n, value) for n, value in source.env.items()]
-    if source.env_from:
-        container["envFrom"] = [_env_from(e) for e in source.env_from]
+    if full is not None and full.env_from:
+        container["envFrom"] = [_env_from(e) for e in full.env_from]
     if source.ports:
         container["ports"] = [container_port(p) for p in source.ports]
     if source.resources is not None:
         amounts = container_resources(source.resources)
         if amounts:
             container["resources"] = amounts
-    named = {p.name: p.port for p in source.ports if p.name is not None}
-    for key, field in _PROBES:
-        probe: Probe | None = getattr(source, field)
-        if probe is not None:
-            container[key] = _probe(probe, named)
-    if source.lifecycle is not None:
-        container["lifecycle"] = _lifecycle(source.lifecycle)
+    if full is not None:
+        named = {p.name: p.port for p in full.ports if p.name is not None}
+        for key, field in _PROBES:
+            probe: Probe | None = getattr(full, field)
+            if probe is not None:
+                container[key] = _probe(probe, named)
+        if full.lifecycle is not None:
+            container["lifecycle"] = _lifecycle(full.lifecycle)
     if mounts:
         container["volumeMounts"] = list(mounts)
     return container

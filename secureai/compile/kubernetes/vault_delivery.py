@@ -282,8 +282,8 @@ def _injector_parts(ctx: PodContext, vault: WorkloadVault, parts: VaultPodParts,
     for kind, amounts in (("requests", res.requests), ("limits", res.limits)):
         if amounts is None:
             continue
-        for resource_name, short in (("cpu", "cpu"), ("memory", "mem"), ("ephemeral_storage", "ephemeral")):
-            value = getattr(amounts, resource_name)
+        for resource_name, short in (("cpu", "cpu"), ("memory", "mem"), ("ephemeral-storage", "ephemeral")):
+            value = amounts.get(resource_name)
             if value is not None:
                 a[f"agent-{kind}-{short}"] = value
     if vault.containers is not None:
