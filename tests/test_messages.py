@@ -15,9 +15,9 @@ REFERENCE = "the README's spec reference (\"The spec\") lists every field"
 
 
 def test_a_field_from_another_tool_gets_no_suggestion_but_the_reference(tmp_path: Path) -> None:
-    found = messages(tmp_path, GOOD.replace("    image:", "    service: web\n    image:"))
+    found = messages(tmp_path, GOOD.replace("    image:", "    serviceName: web\n    image:"))
     assert found[0].splitlines()[0] == (
-        "spec.yaml:10:5: error[SA101]: workloads.trainer: unknown field 'service': it is not part of the secureai spec"
+        "spec.yaml:10:5: error[SA101]: workloads.trainer: unknown field 'serviceName': it is not part of the secureai spec"
     )
     assert found[0].splitlines()[1].endswith(REFERENCE)
     top = messages(tmp_path, "apiVersion: v1\n" + GOOD)
