@@ -25,7 +25,12 @@ from typing import Any, Protocol, cast
 
 from secureai.compile.plan import Plan
 from secureai.deploy.errors import DeployError, missing_passphrase
-from secureai.pulumi.component import CONFIG_NAMESPACE, generated_config_key, generated_refs
+from secureai.pulumi.component import (
+    CONFIG_NAMESPACE,
+    generated_config_key,
+    generated_refs,
+    legacy_generated_config_key,
+)
 from secureai.resolve import VaultReader, generate
 
 COMPONENT_NAME = "secureai"  # part of every URN: changing it would replace every resource
@@ -300,9 +305,13 @@ def ensure_generated_secrets(stack: StackLike, plan: Plan) -> dict[str, str]:
     values: dict[str, str] = {}
     for ref, secret in wanted.items():
         key = f"{CONFIG_NAMESPACE}:{generated_config_key(ref)}"
+        legacy = config.get(f"{CONFIG_NAMESPACE}:{legacy_generated_config_key(ref)}")
         stored = config.get(key)
         if stored is not None and getattr(stored, "value", None):
             values[ref] = stored.value
+            continue
+        if legacy is not None and getattr(legacy, "value", None):
+            values[ref] = legacy.value  # a stack from before readable keys keeps its value
             continue
         values[ref] = generate(secret.length or 32, secret.charset or "alphanumeric")
         set_secret_config(stack, key, values[ref], ConfigValue)

@@ -9,12 +9,23 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from secureai.pulumi.component import SecuritySpec, SpecError
+    from secureai.pulumi.component import (
+        ConfigurationError,
+        MissingGeneratedSecretError,
+        SecuritySpec,
+        SpecError,
+    )
+    from secureai.resolve import ResolveError
 
-__all__ = ["SecuritySpec", "SpecError"]
+# The component, and every error a Pulumi program using it may want to catch.
+__all__ = ["ConfigurationError", "MissingGeneratedSecretError", "ResolveError", "SecuritySpec", "SpecError"]
 
 
 def __getattr__(name: str) -> Any:
+    if name == "ResolveError":  # no Pulumi SDK needed to catch it
+        from secureai.resolve import ResolveError
+
+        return ResolveError
     if name in __all__:
         from secureai.pulumi import component
 

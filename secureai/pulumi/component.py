@@ -23,7 +23,7 @@ import pulumi
 from secureai.compile.plan import Plan, Resource, SecretValue, iter_secrets, replace_secrets
 from secureai.diagnostics import Diagnostic
 from secureai.pulumi.mapping import VAULT_JSON_ARGS, kwargs_for, target_for
-from secureai.resolve import ResolveContext, ResolveError, VaultReader, resolve, vault_address
+from secureai.resolve import ResolveContext, ResolveError, VaultReader, resolve, resolve_all, vault_address
 
 COMPONENT_TYPE = "secureai:index:SecuritySpec"
 CONFIG_NAMESPACE = "secureai"
@@ -61,12 +61,31 @@ def load_plan(spec: str | os.PathLike[str] | Plan, environ: Mapping[str, str] | 
     raise SpecError(f"{os.fspath(spec)} does not compile:\n{lines}", result.diagnostics)
 
 
+_READABLE_PART = re.compile(r"^[A-Za-z0-9-]+(?:_[A-Za-z0-9-]+)*$")
+
+
 def generated_config_key(ref: str) -> str:
     """The stack config key (in namespace `secureai`) that stores a generated secret.
 
-    Config keys are kept to a safe alphabet; when that changes the ref, a short hash keeps
-    distinct refs apart.
+    Readable where the ref allows: `<namespace>/<secret>/<key>` becomes
+    `generated-<namespace>__<secret>__<key>` (`generated-ml__db__api_token`), the parts joined
+    by `__`, which no such part holds. A part with characters outside the config-key alphabet
+    (a `.` in a secret name) falls back to a slug plus a short hash of the ref, so that
+    distinct refs never share a key.
     """
+    parts = ref.split("/")
+    if all(_READABLE_PART.match(part) for part in parts):
+        return "generated-" + "__".join(parts)
+    return _hashed_config_key(ref)
+
+
+def legacy_generated_config_key(ref: str) -> str:
+    """The key secureai 0.1 stored a generated secret under (always hashed): still read, so
+    that a stack created then keeps its values instead of generating new ones."""
+    return _hashed_config_key(ref)
+
+
+def _hashed_config_key(ref: str) -> str:
     slug = re.sub(r"[^A-Za-z0-9_-]+", "-", ref).strip("-")
     if slug != ref:
         slug = f"{slug}-{hashlib.sha256(ref.encode()).hexdigest()[:8]}"
@@ -84,7 +103,11 @@ def generated_refs(plan: Plan) -> dict[str, SecretValue]:
 
 
 class SecuritySpec(pulumi.ComponentResource):
-    """All resources of one secureai spec, as children of one component."""
+    """All resources of one secureai spec, as children of one component.
+
+    After construction, `resources` maps each Plan resource key (`type::name`) to its Pulumi
+    resource, and `namespaces` lists the namespaces it creates.
+    """
 
     resources: dict[str, pulumi.CustomResource]
 
@@ -99,11 +122,37 @@ class SecuritySpec(pulumi.ComponentResource):
         vault_reader: VaultReader | None = None,
         base_dir: str | os.PathLike[str] | None = None,
     ) -> None:
+        """Compile `spec` and register every resource it describes.
+
+        Args:
+            name: the component's Pulumi name (part of every child's URN: keep it stable).
+            spec: a spec file path, or an already compiled `Plan`.
+            opts: options for the component itself (parent, protect, ...).
+            environ: where `fromEnv` values and `VAULT_ADDR` are read; default `os.environ`.
+                Pass a mapping to decide exactly what the program may see.
+            generated: values for `generate` secrets by ref (`<namespace>/<secret>/<key>`,
+                `vault/<path>/<key>`), used when the stack config has none. Normally empty:
+                `secureai apply` stores each generated value once as secret stack config
+                (`secureai:generated-<namespace>__<secret>__<key>`) and it is read from there.
+            vault_reader: `(path, key) -> value` for `fromVault` values on paths this spec
+                does not write (`secureai.vaultio.vault_reader(address, token, mount)` builds
+                one); without it such a value raises `ResolveError`.
+            base_dir: where `fromFile` paths are relative to; default the spec's directory.
+
+        Raises:
+            SpecError: the spec has errors; `.diagnostics` holds them, positioned.
+            ResolveError: a value is not available (unset variable, unreadable file, no Vault
+                reader); the message names every missing value's source, never a value.
+            MissingGeneratedSecretError: a generated secret has no stored value (the message
+                says the `pulumi config set --secret` command that stores one).
+            ConfigurationError: the spec has Vault resources and no Vault address.
+        """
         super().__init__(COMPONENT_TYPE, name, None, opts)
         env = dict(os.environ) if environ is None else dict(environ)
         plan = load_plan(spec, env)
         ctx = ResolveContext(base_dir=_base_dir(spec, plan, base_dir), environ=env, vault_reader=vault_reader)
         secrets = _SecretSource(ctx, generated or {}, _declared_vault_data(plan))
+        secrets.resolve_now(plan)  # every missing value in one error, before any resource
         providers = _providers(self, name, plan, env)
         index = _reference_index(plan.resources)
         self.resources = {}
@@ -146,6 +195,22 @@ class _SecretSource:
         self._generated = generated
         self._declared = declared
         self._config = pulumi.Config(CONFIG_NAMESPACE)
+        self._resolved: dict[tuple[str, str], str] = {}
+
+    def resolve_now(self, plan: Plan) -> None:
+        """Read every value from its source at once (not the generated ones, nor those of
+        Vault paths the plan writes itself), so a ResolveError names all that are missing."""
+        wanted = [
+            value
+            for resource in plan.resources
+            for _, value in iter_secrets(resource.properties)
+            if value.source != "generate" and not self._declared_here(value)
+        ]
+        self._resolved = resolve_all(wanted, self._ctx)
+
+    def _declared_here(self, value: SecretValue) -> bool:
+        path, _, key = value.ref.partition("#")
+        return value.source == "vault" and key in self._declared.get(path, {})
 
     def substitute(self, resource: Resource) -> dict[str, Any]:
         # Kubernetes Secret `data` holds base64 per the API; `stringData` holds plain text.
@@ -170,10 +235,12 @@ class _SecretSource:
                     return self.output(declared)
                 return pulumi.Output.secret(declared if isinstance(declared, str) else json.dumps(declared))
         if value.source != "generate":
-            return pulumi.Output.secret(resolve(value, self._ctx))
-        stored = self._config.get_secret(generated_config_key(value.ref))
-        if stored is not None:
-            return stored
+            known = self._resolved.get((value.source, value.ref))
+            return pulumi.Output.secret(known if known is not None else resolve(value, self._ctx))
+        for key in (generated_config_key(value.ref), legacy_generated_config_key(value.ref)):
+            stored = self._config.get_secret(key)
+            if stored is not None:
+                return stored
         if value.ref in self._generated:
             return pulumi.Output.secret(self._generated[value.ref])
         key = f"{CONFIG_NAMESPACE}:{generated_config_key(value.ref)}"
