@@ -28,19 +28,20 @@ PROBE = (
 )
 
 
-def cold_runs(spec: Path, runs: int) -> list[float]:
+def cold_runs(spec: Path, runs: int, *extra: str, command: str = "validate") -> list[float]:
+    """Wall time of `secureai <command> SPEC <extra>` in fresh interpreters (bench_access too)."""
     times = []
     for _ in range(runs):
         start = time.perf_counter()
         proc = subprocess.run(
-            [sys.executable, "-m", "secureai", "validate", str(spec)],
+            [sys.executable, "-m", "secureai", command, str(spec), *extra],
             capture_output=True,
             text=True,
             check=False,
         )
         times.append(time.perf_counter() - start)
         if proc.returncode != 0:
-            raise SystemExit(f"validate failed on {spec}:\n{proc.stdout}{proc.stderr}")
+            raise SystemExit(f"{command} failed on {spec}:\n{proc.stdout}{proc.stderr}")
     return times
 
 
