@@ -69,18 +69,19 @@ def test_text_lists_every_widening(tmp_path: Path) -> None:
     old, new = sides(tmp_path)
     result = run("diff", old, new)
     assert result.exit_code == 0
-    assert result.output.splitlines()[1:] == [
-        "+ new-reader    ml/db/password: ml/store by rbac (RBAC read of db in namespace ml), granted by Role reader via RoleBinding ml/reader",
-        "+ widened-flow  ml/trainer -> ml/store: now also on TCP/8080, allowed by NetworkPolicy ml/train-to-store-egress, NetworkPolicy ml/train-to-store-ingress",
-        "+ new-outside   ml/store: to 10.0.0.0/8 on all, allowed by NetworkPolicy ml/store-out-egress",
-        "+ new-token     ml/store: now mounts the API token of ml/reader",
+    # Each widening names the line of the new spec it comes from: the grant, the rule, the workload.
+    assert result.output.replace(str(tmp_path) + "/", "").splitlines()[1:] == [
+        "+ new-reader    ml/db/password: ml/store by rbac (RBAC read of db in namespace ml), granted by Role reader via RoleBinding ml/reader  (new.yaml:33)",
+        "+ widened-flow  ml/trainer -> ml/store: now also on TCP/8080, allowed by NetworkPolicy ml/train-to-store-egress, NetworkPolicy ml/train-to-store-ingress  (new.yaml:23)",
+        "+ new-outside   ml/store: to 10.0.0.0/8 on all, allowed by NetworkPolicy ml/store-out-egress  (new.yaml:28)",
+        "+ new-token     ml/store: now mounts the API token of ml/reader  (new.yaml:15)",
     ]
     back = run("diff", new, old)
-    assert back.output.splitlines()[1:] == [
+    assert back.output.replace(str(tmp_path) + "/", "").splitlines()[1:] == [
         "- removed-reader     ml/db/password: ml/store by rbac (RBAC read of db in namespace ml), granted by Role reader via RoleBinding ml/reader",
         "- narrowed-flow      ml/trainer -> ml/store: no longer on TCP/8080",
         "- removed-outside    ml/store: to 10.0.0.0/8 on all",
-        "- removed-privilege  ml/store: no longer mounts an API token",
+        "- removed-privilege  ml/store: no longer mounts an API token  (old.yaml:15)",
     ]
 
 
@@ -100,15 +101,16 @@ def test_markdown_json_and_sarif(tmp_path: Path) -> None:
     md = run("diff", old, new, "--format", "markdown").output
     assert md.startswith("### secureai: posture change\n\n**4 change(s) widen the posture**, 0 narrow it.")
     assert "| widens | new reader of a secret | `ml/db/password` |" in md
+    assert md.splitlines()[4] == "| | change | what | detail | spec |"
     doc = json.loads(run("diff", old, new, "--format", "json").output)
     assert [c["kind"] for c in doc["changes"]] == ["new-reader", "widened-flow", "new-outside", "new-token"]
     sarif = json.loads(run("diff", old, new, "--format", "sarif", "--fail-on", "new-reader").stdout)
     results = sarif["runs"][0]["results"]
-    assert [(r["ruleId"], r["level"]) for r in results] == [
-        ("SA420", "error"),
-        ("SA421", "warning"),
-        ("SA422", "warning"),
-        ("SA423", "warning"),
+    assert [(r["ruleId"], r["level"], r["locations"][0]["physicalLocation"]["region"]["startLine"]) for r in results] == [
+        ("SA420", "error", 33),
+        ("SA421", "warning", 23),
+        ("SA422", "warning", 28),
+        ("SA423", "warning", 15),
     ]
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from secureai.compile.plan import Plan
 from secureai.posture.inventory import Inventory, inventory
-from secureai.posture.network import Flow, Network, Outside, analyze
+from secureai.posture.network import Exposure, Flow, Network, Outside, analyze
 from secureai.posture.privileges import Privileges, privileges
 from secureai.posture.secrets import Reader, SecretItem, secret_items
 
@@ -38,4 +38,14 @@ def compute_posture(plan: Plan) -> Posture:
     )
 
 
-__all__ = ["Flow", "Network", "Outside", "Posture", "Privileges", "Reader", "SecretItem", "compute_posture"]
+__all__ = [
+    "Exposure",
+    "Flow",
+    "Network",
+    "Outside",
+    "Posture",
+    "Privileges",
+    "Reader",
+    "SecretItem",
+    "compute_posture",
+]

@@ -8,9 +8,10 @@ widening kinds it names with `--fail-on`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
-from secureai.posture import Posture
+from secureai.diagnostics import SpecPath
+from secureai.posture import Exposure, Outside, Posture, Reader
 from secureai.posture.privileges import Privileges
 
 # kind -> (code for SARIF, widens the posture, title)
@@ -38,6 +39,7 @@ class Change:
     kind: str
     subject: str
     detail: str
+    origin: SpecPath = field(default=(), compare=False)  # where in the new spec it comes from
 
     @property
     def widens(self) -> bool:
@@ -60,46 +62,47 @@ def diff_postures(old: Posture, new: Posture) -> list[Change]:
 
 
 def _exposures(old: Posture, new: Posture) -> list[Change]:
-    def external(p: Posture) -> dict[tuple[str, str, str], str]:
+    def external(p: Posture) -> dict[tuple[str, str, str], Exposure]:
         return {
-            (e.workload, e.service, e.type): e.ports
+            (e.workload, e.service, e.type): e
             for e in p.network.services
             if e.type in ("NodePort", "LoadBalancer")
         }
 
     before = external(old)
     return [
-        Change("new-exposure", k[0], f"Service {k[1]} ({k[2]}) on {ports}")
-        for k, ports in external(new).items()
+        Change("new-exposure", k[0], f"Service {k[1]} ({k[2]}) on {e.ports}", e.origin)
+        for k, e in external(new).items()
         if k not in before
     ]
 
 
 def _workloads(old: Posture, new: Posture) -> list[Change]:
     before, after = set(old.workloads), set(new.workloads)
-    return [Change("new-workload", w, "") for w in new.workloads if w not in before] + [
+    origins = {p.workload: p.origin for p in new.privileges}
+    return [Change("new-workload", w, "", origins.get(w, ())) for w in new.workloads if w not in before] + [
         Change("removed-workload", w, "") for w in old.workloads if w not in after
     ]
 
 
-def _reader_keys(p: Posture) -> dict[tuple[str, str, str, str], str]:
+def _reader_keys(p: Posture) -> dict[tuple[str, str, str, str], Reader]:
     return {
-        (s.id, r.workload or f"account {r.account}", r.how, r.grant): r.detail
-        for s in p.secrets
-        for r in s.readers
+        (s.id, r.workload or f"account {r.account}", r.how, r.grant): r for s in p.secrets for r in s.readers
     }
 
 
 def _readers(old: Posture, new: Posture) -> list[Change]:
     before, after = _reader_keys(old), _reader_keys(new)
     out = [
-        Change("new-reader", secret, f"{who} by {how} ({after[k]}), granted by {grant}")
+        Change(
+            "new-reader", secret, f"{who} by {how} ({after[k].detail}), granted by {grant}", after[k].origin
+        )
         for k in after
         if k not in before
         for secret, who, how, grant in [k]
     ]
     out += [
-        Change("removed-reader", secret, f"{who} by {how} ({before[k]}), granted by {grant}")
+        Change("removed-reader", secret, f"{who} by {how} ({before[k].detail}), granted by {grant}")
         for k in before
         if k not in after
         for secret, who, how, grant in [k]
@@ -115,13 +118,16 @@ def _flows(old: Posture, new: Posture) -> list[Change]:
         subject = f"{key[0]} -> {key[1]}"
         was = before.get(key)
         if was is None:
-            out.append(Change("new-flow", subject, f"on {f.ports.text()}, allowed by {', '.join(f.via)}"))
+            out.append(
+                Change("new-flow", subject, f"on {f.ports.text()}, allowed by {', '.join(f.via)}", f.origin)
+            )
         elif f.ports - was.ports:
             out.append(
                 Change(
                     "widened-flow",
                     subject,
                     f"now also on {(f.ports - was.ports).text()}, allowed by {', '.join(f.via)}",
+                    f.origin,
                 )
             )
         if was is not None and was.ports - f.ports:
@@ -135,8 +141,8 @@ def _flows(old: Posture, new: Posture) -> list[Change]:
 
 
 def _outside(old: Posture, new: Posture) -> list[Change]:
-    def keys(p: Posture) -> dict[tuple[str, str, str, str], str]:
-        return {(o.workload, o.direction, o.peer, o.ports): ", ".join(o.via) for o in p.network.outside}
+    def keys(p: Posture) -> dict[tuple[str, str, str, str], Outside]:
+        return {(o.workload, o.direction, o.peer, o.ports): o for o in p.network.outside}
 
     before, after = keys(old), keys(new)
 
@@ -145,7 +151,9 @@ def _outside(old: Posture, new: Posture) -> list[Change]:
         return f"{arrow} {k[2]} on {k[3]}"
 
     out = [
-        Change("new-outside", k[0], f"{text(k)}, allowed by {v}") for k, v in after.items() if k not in before
+        Change("new-outside", k[0], f"{text(k)}, allowed by {', '.join(o.via)}", o.origin)
+        for k, o in after.items()
+        if k not in before
     ]
     out += [Change("removed-outside", k[0], text(k)) for k in before if k not in after]
     return out
@@ -156,7 +164,7 @@ def _privileges(old: Posture, new: Posture) -> list[Change]:
     out: list[Change] = []
     for p in new.privileges:
         was = before.get(p.workload)
-        out += _privilege_changes(was, p)
+        out += [replace(c, origin=p.origin) for c in _privilege_changes(was, p)]
     return out
 
 
@@ -180,9 +188,9 @@ def _privilege_changes(was: Privileges | None, now: Privileges) -> list[Change]:
             out.append(Change("new-privilege", w, f"now allows {label}"))
         if getattr(was, flag) and not getattr(now, flag):
             out.append(Change("removed-privilege", w, f"no longer allows {label}"))
-    for field, label in (("capabilities", "capability"), ("host", "host access")):
-        added = [x for x in getattr(now, field) if x not in getattr(was, field)]
-        removed = [x for x in getattr(was, field) if x not in getattr(now, field)]
+    for name, label in (("capabilities", "capability"), ("host", "host access")):
+        added = [x for x in getattr(now, name) if x not in getattr(was, name)]
+        removed = [x for x in getattr(was, name) if x not in getattr(now, name)]
         if added:
             out.append(Change("new-privilege", w, f"new {label}: {', '.join(added)}"))
         if removed:

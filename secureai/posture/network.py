@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from secureai.diagnostics import SpecPath
 from secureai.posture.calico import calico_matches, calico_ports
 from secureai.posture.inventory import NAMESPACE_NAME, Inventory, Workload, selector_matches, selector_text
 from secureai.posture.ports import MAX_PORT, PROTOCOLS, PortSet
@@ -36,6 +37,7 @@ class Flow:
     target: str
     ports: PortSet
     via: tuple[str, ...]  # the policies that let it out of the source and into the target
+    origin: SpecPath = field(default=(), compare=False)  # spec entry of the first of them
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,7 @@ class Outside:
     ports: str
     via: tuple[str, ...]
     port_set: PortSet | None = None  # None when a port is named (no pod to resolve it on)
+    origin: SpecPath = field(default=(), compare=False)
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,7 @@ class Exposure:
     service: str
     type: str  # ClusterIP | headless | NodePort | LoadBalancer
     ports: str
+    origin: SpecPath = field(default=(), compare=False)
 
 
 @dataclass
@@ -139,11 +143,14 @@ class _Analyzer:
         self.calico_ns_labels = {ns: inv.namespace_labels(ns, calico=True) for ns in self.by_ns}
         self.all_ids = frozenset(w.id for w in self.workloads)
         self._interned: dict[tuple[int, ...], list[_Rule]] = {}
+        self.origins: dict[str, SpecPath] = {w.id: w.resource.source for w in self.workloads}
         self.policies: list[tuple[Mapping[str, Any], dict[Direction, list[_Rule]], str]] = []
         for r in inv.network_policies:
             self.policies.append(self._k8s(r.properties))
+            self.origins[self.policies[-1][2]] = r.source
         for r in inv.calico_policies:
             self.policies.append(self._calico(r.properties))
+            self.origins[self.policies[-1][2]] = r.source
         self.k8s_by_ns: dict[str, list[tuple[Mapping[str, Any], dict[Direction, list[_Rule]], str]]] = {}
         self.calico_policies = [p for p in self.policies if p[0]["kind"] == "calico"]
         for policy in self.policies:
@@ -347,7 +354,7 @@ def analyze(inv: Inventory) -> Network:
     net.services.extend(_services(inv))
     for w in a.workloads:
         for direction, rules in (("ingress", ingress[w.id]), ("egress", egress[w.id])):
-            net.outside.extend(_outside(w, direction, rules))  # type: ignore[arg-type]
+            net.outside.extend(_outside(w, direction, rules, a.origins))  # type: ignore[arg-type]
     return net
 
 
@@ -400,8 +407,9 @@ def _flows(
             if not allowed:
                 continue
             via = (*out_via, *(v for v in in_via if v not in out_via))
+            origin = a.origins.get(via[0], ()) if via[0] != NOT_ISOLATED else a.origins[s.id]
             found += [
-                Flow(src.id, tgt.id, allowed, via)
+                Flow(src.id, tgt.id, allowed, via, origin)
                 for src in sources
                 for tgt in classes[target_key]
                 if src is not tgt
@@ -432,13 +440,17 @@ def _services(inv: Inventory) -> list[Exposure]:
         )
         for w in inv.workloads:
             if w.namespace == ns and all(w.labels.get(k) == v for k, v in selector.items()):
-                out.append(Exposure(w.id, f"{ns}/{name}", kind, ports or "-"))
+                out.append(Exposure(w.id, f"{ns}/{name}", kind, ports or "-", r.source))
     return out
 
 
-def _outside(w: Workload, direction: Direction, rules: list[_Rule] | None) -> list[Outside]:
+def _outside(
+    w: Workload, direction: Direction, rules: list[_Rule] | None, origins: Mapping[str, SpecPath]
+) -> list[Outside]:
     if rules is None:
-        return [Outside(w.id, direction, "anywhere", "all", (NOT_ISOLATED,), PortSet.all())]
+        return [
+            Outside(w.id, direction, "anywhere", "all", (NOT_ISOLATED,), PortSet.all(), w.resource.source)
+        ]
     found: dict[str, tuple[list[PortSet | str], list[str]]] = {}
     for rule in rules:
         if rule.action != "Allow":
@@ -456,7 +468,8 @@ def _outside(w: Workload, direction: Direction, rules: list[_Rule] | None) -> li
         for p in sets:
             merged |= p
         text = ", ".join([*([merged.text()] if sets else []), *texts])
-        out.append(Outside(w.id, direction, peer, text, tuple(via), None if texts else merged))
+        port_set = None if texts else merged
+        out.append(Outside(w.id, direction, peer, text, tuple(via), port_set, origins.get(via[0], ())))
     return out
 
 

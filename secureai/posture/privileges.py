@@ -7,9 +7,10 @@ pod is as privileged as its most privileged container.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from secureai.diagnostics import SpecPath
 from secureai.posture.inventory import Inventory, Workload
 
 
@@ -26,6 +27,7 @@ class Privileges:
     volumes: tuple[str, ...]
     api_token: bool
     seccomp: str
+    origin: SpecPath = field(default=(), compare=False)
 
 
 def _context(pod: Mapping[str, Any], c: Mapping[str, Any], key: str) -> Any:
@@ -92,4 +94,5 @@ def privileges(inv: Inventory, w: Workload) -> Privileges:
         volumes=tuple(_volume(v) for v in w.pod.get("volumes", [])),
         api_token=inv.token_mounted(w),
         seccomp=", ".join(sorted(seccomp)),
+        origin=w.resource.source,
     )

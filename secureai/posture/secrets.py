@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from secureai.diagnostics import SpecPath
 from secureai.posture.inventory import Inventory, Workload
 
 READ_VERBS = {"get", "list", "watch", "*"}
@@ -28,6 +29,7 @@ class Reader:
     detail: str
     grant: str  # the manifest or Vault object that grants it, for messages
     credential: bool = True
+    origin: SpecPath = field(default=(), compare=False)  # the spec entry that grants it
 
 
 @dataclass(frozen=True)
@@ -98,7 +100,9 @@ def _pod_reads(w: Workload) -> Iterator[tuple[str, str, list[str] | None, Reader
         for env in c.get("env", []):
             ref = env.get("valueFrom", {}).get("secretKeyRef")
             if ref:
-                reader = Reader(w.id, account, "env", f"env {env['name']} ({c['name']})", grant)
+                reader = Reader(
+                    w.id, account, "env", f"env {env['name']} ({c['name']})", grant, origin=w.resource.source
+                )
                 yield w.namespace, ref["name"], [ref["key"]], reader
         for env in c.get("envFrom", []):
             ref = env.get("secretRef")
@@ -107,11 +111,16 @@ def _pod_reads(w: Workload) -> Iterator[tuple[str, str, list[str] | None, Reader
                     w.namespace,
                     ref["name"],
                     None,
-                    Reader(w.id, account, "env", f"envFrom ({c['name']})", grant),
+                    Reader(w.id, account, "env", f"envFrom ({c['name']})", grant, origin=w.resource.source),
                 )
     for ref in w.pod.get("imagePullSecrets", []):
         detail = "imagePullSecrets: the kubelet pulls the pod's images with it"
-        yield w.namespace, ref["name"], None, Reader(w.id, account, "pull", detail, grant)
+        yield (
+            w.namespace,
+            ref["name"],
+            None,
+            Reader(w.id, account, "pull", detail, grant, origin=w.resource.source),
+        )
     mounts = {m["name"]: m["mountPath"] for c in w.containers() for m in c.get("volumeMounts", [])}
     for vol in w.pod.get("volumes", []):
         if vol["name"] not in mounts:
@@ -122,7 +131,12 @@ def _pod_reads(w: Workload) -> Iterator[tuple[str, str, list[str] | None, Reader
         for src in sources:
             name = src.get("secretName") or src.get("name")
             keys = [i["key"] for i in src["items"]] if src.get("items") else None
-            yield w.namespace, name, keys, Reader(w.id, account, "volume", where, grant)
+            yield (
+                w.namespace,
+                name,
+                keys,
+                Reader(w.id, account, "volume", where, grant, origin=w.resource.source),
+            )
 
 
 def _rbac_reads(inv: Inventory, secrets: list[tuple[str, str]]) -> Iterator[tuple[str, str, Reader]]:
@@ -159,19 +173,22 @@ def _rbac_reads(inv: Inventory, secrets: list[tuple[str, str]]) -> Iterator[tupl
         for subject in m.get("subjects", []):
             for ns, secret in secrets:
                 if (bns is None or ns == bns) and (names is None or secret in names):
-                    for reader in _subject_readers(inv, subject, detail, grant):
+                    for reader in _subject_readers(inv, subject, detail, grant, binding.source):
                         yield ns, secret, reader
 
 
-def _subject_readers(inv: Inventory, subject: Mapping[str, Any], detail: str, grant: str) -> list[Reader]:
+def _subject_readers(
+    inv: Inventory, subject: Mapping[str, Any], detail: str, grant: str, origin: SpecPath
+) -> list[Reader]:
     if subject.get("kind") != "ServiceAccount":
-        return [Reader(None, f"{subject.get('kind')} {subject.get('name')}", "rbac", detail, grant, False)]
+        who = f"{subject.get('kind')} {subject.get('name')}"
+        return [Reader(None, who, "rbac", detail, grant, False, origin)]
     ns, name = subject.get("namespace", ""), subject["name"]
     running = [w for w in inv.workloads if w.namespace == ns and w.account == name]
     account = f"{ns}/{name}"
     if not running:
-        return [Reader(None, account, "rbac", detail, grant, False)]
-    return [Reader(w.id, account, "rbac", detail, grant, inv.token_mounted(w)) for w in running]
+        return [Reader(None, account, "rbac", detail, grant, False, origin)]
+    return [Reader(w.id, account, "rbac", detail, grant, inv.token_mounted(w), origin) for w in running]
 
 
 # ------------------------------------------------------------------------------ Vault
@@ -251,11 +268,14 @@ def _vault(inv: Inventory) -> list[SecretItem]:
                 credential = _vault_token(w, p.get("audience")) or (
                     p.get("audience") is None and inv.token_mounted(w)
                 )
-                readers.append(Reader(w.id, f"{w.namespace}/{w.account}", "vault", detail, grant, credential))
+                account = f"{w.namespace}/{w.account}"
+                readers.append(Reader(w.id, account, "vault", detail, grant, credential, role.source))
             if not running:
                 for ns in spaces:
                     for name in names:
-                        readers.append(Reader(None, f"{ns}/{name}", "vault", detail, grant, False))
+                        readers.append(
+                            Reader(None, f"{ns}/{name}", "vault", detail, grant, False, role.source)
+                        )
         readers += [r for where, r in delivered if where == api_path and r not in readers]
         out.append(SecretItem("vault", f"{mount}/{path}", tuple(readers)))
     return out
@@ -282,9 +302,8 @@ def _delivered(inv: Inventory) -> list[tuple[str, Reader]]:
             for text in config.get("data", {}).values():
                 for destination, contents in _TEMPLATE.findall(str(text)):
                     for api_path in _SECRET_IN_TEMPLATE.findall(contents):
-                        reader = Reader(
-                            w.id, account, "file", f"delivered file {destination} (Vault agent)", grant
-                        )
+                        detail = f"delivered file {destination} (Vault agent)"
+                        reader = Reader(w.id, account, "file", detail, grant, origin=w.resource.source)
                         if (api_path, reader) not in out:
                             out.append((api_path, reader))
         prefixes = [
@@ -302,7 +321,12 @@ def _delivered(inv: Inventory) -> list[tuple[str, Reader]]:
                     )
                     detail = f"delivered file {folder.rstrip('/')}/{file} (Vault agent injector)"
                     grant = f"pod annotations {prefix}/agent-inject-* of {w.kind} {w.id}"
-                    out.append((str(api_path), Reader(w.id, account, "file", detail, grant)))
+                    out.append(
+                        (
+                            str(api_path),
+                            Reader(w.id, account, "file", detail, grant, origin=w.resource.source),
+                        )
+                    )
     for r in inv.external_secrets:
         m = r.properties
         ns, spec = m["metadata"]["namespace"], m.get("spec", {})
@@ -320,7 +344,7 @@ def _delivered(inv: Inventory) -> list[tuple[str, Reader]]:
         for item in spec.get("data", []):
             api_path = f"{mount}/data/{item['remoteRef']['key']}"
             detail = f"synced into Secret {ns}/{target} by the External Secrets operator"
-            reader = Reader(None, account, "vault", detail, grant, True)
+            reader = Reader(None, account, "vault", detail, grant, True, r.source)
             if (api_path, reader) not in out:
                 out.append((api_path, reader))
     return out

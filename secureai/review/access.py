@@ -9,6 +9,7 @@ from pathlib import Path
 
 from secureai import exitcodes
 from secureai.diagnostics import Diagnostic, has_errors
+from secureai.loader import Document
 from secureai.pipeline import compile_path
 from secureai.posture import Posture, compute_posture
 
@@ -17,6 +18,7 @@ from secureai.posture import Posture, compute_posture
 class Loaded:
     posture: Posture | None
     diagnostics: list[Diagnostic]
+    document: Document | None = None  # to place posture facts in the spec (their origins)
 
     @property
     def exit_code(self) -> int:
@@ -37,7 +39,7 @@ def load_posture(path: Path, environ: Mapping[str, str] | None = None) -> Loaded
     # The compiled plan lives until the command ends; without this, every collection of the
     # posture's many small objects rescans it (half of `access` time on 1,000 workloads).
     gc.freeze()
-    return Loaded(compute_posture(result.value.plan), result.diagnostics)
+    return Loaded(compute_posture(result.value.plan), result.diagnostics, result.value.document)
 
 
 def render_posture(posture: Posture, output_format: str) -> str:

@@ -15,14 +15,13 @@ import tarfile
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from secureai import exitcodes
-from secureai.diagnostics import Diagnostic, Severity
-from secureai.posture import Posture
+from secureai.diagnostics import Diagnostic, Position, Severity
 from secureai.posture.diff import KINDS, Change, diff_postures
-from secureai.review.access import load_posture
+from secureai.review.access import Loaded, load_posture
 
 WIDENING = sorted(k for k, (_, widens, _) in KINDS.items() if widens)
 
@@ -39,6 +38,8 @@ class PostureDiff:
     old: str
     new: str
     changes: list[Change]
+    # Where in the new spec each change comes from (the rule, grant or workload), by id(change).
+    positions: Mapping[int, Position | None] = field(default_factory=dict)
 
     def failing(self, fail_on: Sequence[str]) -> list[Change]:
         wanted = set(WIDENING) if "any" in fail_on else set(fail_on)
@@ -87,7 +88,7 @@ def spec_at(side: str) -> Iterator[Path]:
         yield Path(tmp) / folder / spec.name
 
 
-def _posture(side: str, path: Path, environ: Mapping[str, str] | None) -> Posture:
+def _posture(side: str, path: Path, environ: Mapping[str, str] | None) -> Loaded:
     loaded = load_posture(path, environ)
     if loaded.posture is None:
         lines = [f"error: {side} does not compile:"]
@@ -95,7 +96,7 @@ def _posture(side: str, path: Path, environ: Mapping[str, str] | None) -> Postur
         raise DiffFailed(
             lines, exitcodes.USAGE if loaded.exit_code == exitcodes.USAGE else exitcodes.FINDINGS
         )
-    return loaded.posture
+    return loaded
 
 
 def diff_specs(old: str, new: str, environ: Mapping[str, str] | None = None) -> PostureDiff:
@@ -103,7 +104,12 @@ def diff_specs(old: str, new: str, environ: Mapping[str, str] | None = None) -> 
         before = _posture(old, old_path, environ)
     with spec_at(new) as new_path:
         after = _posture(new, new_path, environ)
-    return PostureDiff(old, new, diff_postures(before, after))
+    assert before.posture is not None and after.posture is not None
+    changes = diff_postures(before.posture, after.posture)
+    where = {}
+    if after.document is not None:
+        where = {id(c): after.document.source_map.locate(c.origin) for c in changes if c.origin}
+    return PostureDiff(old, new, changes, where)
 
 
 # ----------------------------------------------------------------------------- output
@@ -117,8 +123,21 @@ def as_text(d: PostureDiff) -> str:
     widening = sum(c.widens for c in d.changes)
     lines = [f"posture change {d.old} -> {d.new}: {widening} widening, {len(d.changes) - widening} narrowing"]
     width = max((len(c.kind) for c in d.changes), default=0)
-    lines += [f"{_sign(c)} {c.kind.ljust(width)}  {c.subject}: {c.detail}".rstrip(": ") for c in d.changes]
+    lines += [
+        f"{_sign(c)} {c.kind.ljust(width)}  {c.subject}: {c.detail}".rstrip(": ") + _at(d, c)
+        for c in d.changes
+    ]
     return "\n".join(lines)
+
+
+def _file(d: PostureDiff) -> str:
+    """The new side's file as the user named it (without an @REV)."""
+    return d.new.rpartition("@")[0] if "@" in d.new and not Path(d.new).exists() else d.new
+
+
+def _at(d: PostureDiff, c: Change) -> str:
+    where = d.positions.get(id(c))
+    return f"  ({_file(d)}:{where.line})" if where else ""
 
 
 def _md(text: str) -> str:
@@ -134,10 +153,12 @@ def as_markdown(d: PostureDiff) -> str:
             [*lines, "No change in who reads which secret, who reaches which pod, or what pods may do."]
         )
     lines.append(f"**{len(widening)} change(s) widen the posture**, {len(narrowing)} narrow it.")
-    lines += ["", "| | change | what | detail |", "| --- | --- | --- | --- |"]
+    lines += ["", "| | change | what | detail | spec |", "| --- | --- | --- | --- | --- |"]
     for c in [*widening, *narrowing]:
         mark = "widens" if c.widens else "narrows"
-        lines.append(f"| {mark} | {KINDS[c.kind][2]} | `{_md(c.subject)}` | {_md(c.detail)} |")
+        where = d.positions.get(id(c))
+        line = f"line {where.line}" if where else ""
+        lines.append(f"| {mark} | {KINDS[c.kind][2]} | `{_md(c.subject)}` | {_md(c.detail)} | {line} |")
     return "\n".join(lines)
 
 
@@ -158,13 +179,14 @@ def as_sarif(d: PostureDiff, fail_on: Sequence[str]) -> str:
     from secureai.report import as_sarif as diagnostics_sarif
 
     failing = set(map(id, d.failing(fail_on)))
-    file = d.new.rpartition("@")[0] if "@" in d.new and not Path(d.new).exists() else d.new
+    file = _file(d)
     diagnostics = [
         Diagnostic(
             Severity.ERROR if id(c) in failing else Severity.WARNING,
             c.code,
             f"{KINDS[c.kind][2]}: {c.subject}: {c.detail}",
             file=file,
+            position=d.positions.get(id(c)),
         )
         for c in d.changes
         if c.code is not None
