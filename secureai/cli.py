@@ -278,7 +278,7 @@ class DiffFormat(StrEnum):
     sarif = "sarif"
 
 
-@app.command(short_help="The change in posture between two specs (or a spec and a git revision).")
+@app.command(short_help="Posture change between two specs, or a spec and a revision.")
 @guarded
 def diff(
     old: Annotated[
