@@ -42,6 +42,9 @@ class Diagnostic:
     file: str | None = None
     position: Position | None = None
     path: SpecPath = ()
+    # A finding the spec accepted in writing (a workload's `exceptions`): the reason, which
+    # SARIF reports as an in-source suppression so code scanning shows it as dismissed.
+    justification: str | None = None
 
     @property
     def is_error(self) -> bool:

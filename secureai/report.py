@@ -94,13 +94,16 @@ def _result(d: Diagnostic, rule_index: int) -> dict[str, Any]:
     region = (
         {"startLine": d.position.line, "startColumn": d.position.column} if d.position else {"startLine": 1}
     )
-    return {
+    result: dict[str, Any] = {
         "ruleId": d.code,
         "ruleIndex": rule_index,
         "level": "error" if d.severity is Severity.ERROR else "warning",
         "message": {"text": text},
         "locations": [{"physicalLocation": {"artifactLocation": {"uri": _uri(d.file)}, "region": region}}],
     }
+    if d.justification is not None:
+        result["suppressions"] = [{"kind": "inSource", "justification": d.justification}]
+    return result
 
 
 def _rule(code: str, title: str) -> dict[str, Any]:

@@ -169,6 +169,20 @@ WORKLOAD_CASES = [
         INPUTS["SA101"],
         "spec.yaml:13:100: error[SA101]: workloads.trainer.topologySpreadConstraints[0]: unknown field 'labelSelectr' (did you mean 'labelSelector'?)",
     ),
+    (
+        "SA179",
+        FULL.replace('"1.30"', '"1.21"')
+        + "network:\n  nccl:\n    namespace: ml\n    from: [{ pods: { app.kubernetes.io/name: trainer } }]\n"
+        "    to: [{ pods: { app.kubernetes.io/name: trainer } }]\n    ports: [{ port: 29400, endPort: 29500 }]\n",
+        "spec.yaml:18:37: error[SA179]: network rule 'nccl' uses a port range (endPort), which Kubernetes 1.21 "
+        "does not have (from 1.22)",
+    ),
+    (
+        "SA132",
+        FULL + "    ports: [{ port: 8000, endPort: 8010 }]\n",
+        "spec.yaml:13:36: error[SA132]: workload 'trainer' gives a port range (endPort): a container port is "
+        "one port; ranges are for network rules",
+    ),
 ]
 
 
@@ -525,4 +539,23 @@ def test_pod_security_covers_init_containers_sidecars_and_probe_hosts(tmp_path: 
     ] == [
         "spec.yaml:8:3: error[SA220]: workload 'trainer' violates the baseline Pod Security Standard of "
         "namespace 'ml': probes and lifecycle hooks may not set 'host'"
+    ]
+
+
+def test_an_exception_is_a_sarif_suppression_with_its_justification(tmp_path: Path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from secureai.cli import app
+
+    path = write_spec(
+        tmp_path,
+        FULL
+        + "    exceptions: [{ rule: readOnlyRootFilesystem, because: the CUDA runtime writes under /root }]\n",
+    )
+    result = CliRunner().invoke(app, ["validate", "-f", "sarif", str(path)])
+    results = json.loads(result.stdout)["runs"][0]["results"]
+    assert [(r["ruleId"], r.get("suppressions")) for r in results] == [
+        ("SA178", [{"kind": "inSource", "justification": "the CUDA runtime writes under /root"}])
     ]

@@ -27,6 +27,16 @@ def check_containers(spec: Spec) -> list[Diagnostic]:
             out.extend(_extended_resources(owner, c, path))
             out.extend(_probe_ports(owner, c, path))
             out.extend(_lifecycle_version(spec, owner, c, path))
+            out.extend(
+                error(
+                    "SA132",
+                    f"{owner} gives a port range (endPort): a container port is one port; "
+                    "ranges are for network rules",
+                    (*path, "ports", i, "endPort"),
+                )
+                for i, port in enumerate(c.ports)
+                if port.end_port is not None
+            )
         for init_name, c in w.init_containers.items():
             out.extend(_init_only_fields(name, init_name, c, (*base, "initContainers", init_name)))
         out.extend(_container_names(name, w, base))

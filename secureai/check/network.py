@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from secureai.diagnostics import Diagnostic, SpecPath, error, warning
 from secureai.model.labels import pod_labels
-from secureai.model.spec import Peer, Spec
+from secureai.model.spec import Peer, PortSpec, Spec
+from secureai.model.versions import END_PORT_MINOR
 
 
 def selects_any(spec: Spec, namespace: str, labels: dict[str, str]) -> bool:
@@ -21,7 +22,25 @@ def check_network(spec: Spec) -> list[Diagnostic]:
         for side, peers in (("from", rule.from_), ("to", rule.to)):
             for index, peer in enumerate(peers):
                 out.extend(_peer(spec, name, rule.namespace, peer, ("network", name, side, index)))
+        out.extend(_port_ranges(spec, name, rule.ports))
     return out
+
+
+def _port_ranges(spec: Spec, name: str, ports: list[PortSpec]) -> list[Diagnostic]:
+    """Before 1.22 the API server drops `endPort`, and the rule would allow one port only."""
+    if spec.minor >= END_PORT_MINOR:
+        return []
+    return [
+        error(
+            "SA179",
+            f"network rule '{name}' uses a port range (endPort), which Kubernetes "
+            f"{spec.kubernetes.version} does not have (from 1.{END_PORT_MINOR})",
+            ("network", name, "ports", i, "endPort"),
+            hint="list the ports one by one, or target a newer version",
+        )
+        for i, port in enumerate(ports)
+        if port.end_port is not None
+    ]
 
 
 def _dns_namespace(spec: Spec) -> list[Diagnostic]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from secureai.compile.kubernetes.common import Manifest, key_of, resource
 from secureai.compile.kubernetes.podspec import PodContext, pod_spec
 from secureai.compile.kubernetes.profiles import psp_binding_key
@@ -132,11 +134,14 @@ def _dependencies(ctx: PodContext) -> tuple[str, ...]:
 
 def _exceptions(name: str, w: Workload) -> list[Diagnostic]:
     return [
-        warning(
-            "SA178",
-            f"workload '{name}' relaxes {e.rule}: \"{e.because}\"",
-            ("workloads", name, "exceptions", i),
-            hint="a written exception; the namespace's Pod Security level still applies",
+        replace(
+            warning(
+                "SA178",
+                f"workload '{name}' relaxes {e.rule}: \"{e.because}\"",
+                ("workloads", name, "exceptions", i),
+                hint="a written exception; the namespace's Pod Security level still applies",
+            ),
+            justification=e.because,
         )
         for i, e in enumerate(w.exceptions)
     ]
