@@ -17,16 +17,31 @@ def vault_reader(address: str, token: str, kv_mount: str) -> VaultReader:
     """A `(path, key) -> value` reader over the KV v2 mount `kv_mount` at `address`."""
     client = _client(address, token)
     cache: dict[str, Mapping[str, Any]] = {}
+    unreachable: list[str] = []  # the reason, once Vault could not be reached
 
     def read(path: str, key: str) -> str:
+        if unreachable:
+            # Every missing value is reported in one run: do not wait out one connection
+            # timeout per path once the server is known to be down.
+            raise ResolveError(f"cannot reach Vault at {address} to read {path}: {unreachable[0]}")
         if path not in cache:
-            cache[path] = _read_data(client, address, kv_mount, path)
+            try:
+                cache[path] = _read_data(client, address, kv_mount, path)
+            except _Unreachable as exc:
+                unreachable.append(exc.reason)
+                raise ResolveError(str(exc)) from None
         data = cache[path]
         if key not in data:
             raise ResolveError(f"Vault secret {kv_mount}/{path} has no key '{key}'")
         return as_text(data[key])
 
     return read
+
+
+class _Unreachable(ResolveError):
+    def __init__(self, address: str, path: str, reason: str) -> None:
+        super().__init__(f"cannot reach Vault at {address} to read {path}: {reason}")
+        self.reason = reason
 
 
 def as_text(value: Any) -> str:
@@ -62,8 +77,7 @@ def _read_data(client: Any, address: str, kv_mount: str, path: str) -> Mapping[s
         # hvac's message quotes the server's reply; the class name says enough, leaks nothing.
         raise ResolveError(f"cannot read {path} from Vault: {type(exc).__name__}") from None
     except OSError as exc:  # requests' connection errors are OSErrors
-        reason = type(exc).__name__
-        raise ResolveError(f"cannot reach Vault at {address} to read {path}: {reason}") from None
+        raise _Unreachable(address, path, type(exc).__name__) from None
     data = response["data"]["data"]
     if not isinstance(data, Mapping):
         raise ResolveError(f"Vault secret {kv_mount}/{path} holds no key/value data")

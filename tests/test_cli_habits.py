@@ -300,3 +300,23 @@ def test_editable_install_is_a_plain_path_entry_without_compat_mode() -> None:
         pytest.skip("secureai is not installed in editable mode here")
     (pth,) = found
     assert pth.read_text(encoding="utf-8").split() == [str(ROOT)]
+
+
+def test_an_unreachable_vault_is_reported_for_every_value_in_one_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("VAULT_ADDR", "http://127.0.0.1:9")  # discard port: connection refused
+    monkeypatch.setenv("VAULT_TOKEN", "t")
+    text = MISSING.replace("vault: { address: https://vault.example:8200 }\n", "vault: {}\n").replace(
+        "      c: { fromVault: { path: ai/x, key: k } }\n",
+        "      c: { fromVault: { path: ai/x, key: k } }\n      d: { fromVault: { path: ai/y, key: k } }\n",
+    )
+    result = run("render", str(write_spec(tmp_path, text)), "-o", "-", "--include-secret-values")
+    assert result.exit_code == 2
+    lines = result.stderr.splitlines()
+    assert lines[lines.index("error: 4 secret values are not available:") + 1 :][:4] == [
+        "  - environment variable UNSET_ONE is not set",
+        "  - environment variable UNSET_TWO is not set",
+        "  - cannot reach Vault at http://127.0.0.1:9 to read ai/x: ConnectionError",
+        "  - cannot reach Vault at http://127.0.0.1:9 to read ai/y: ConnectionError",
+    ]
