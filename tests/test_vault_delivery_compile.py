@@ -90,13 +90,18 @@ def test_agent_init_container_is_hardened_and_runs_as_the_pods_user() -> None:
         "runAsNonRoot": True,
         "runAsUser": 10001,
     }
-    assert agent["resources"] == {"requests": {"cpu": "10m", "memory": "32Mi"}, "limits": {"cpu": "200m", "memory": "128Mi"}}
+    assert agent["resources"] == {
+        "requests": {"cpu": "10m", "memory": "32Mi"},
+        "limits": {"cpu": "200m", "memory": "128Mi"},
+    }
     files = {"name": "secureai-vault-files", "emptyDir": {"medium": "Memory", "sizeLimit": "8Mi"}}
     assert files in pod["volumes"]
-    assert {"name": "secureai-vault-files", "mountPath": "/vault/secrets", "readOnly": True} in pod["containers"][0][
+    assert {"name": "secureai-vault-files", "mountPath": "/vault/secrets", "readOnly": True} in pod[
+        "containers"
+    ][0]["volumeMounts"]
+    assert {"name": "secureai-vault-files", "mountPath": "/vault/secrets", "readOnly": False} in agent[
         "volumeMounts"
     ]
-    assert {"name": "secureai-vault-files", "mountPath": "/vault/secrets", "readOnly": False} in agent["volumeMounts"]
     config = one(resources, "ConfigMap", "w-vault-agent")["data"]
     assert set(config) == {"agent-init.hcl"}
     assert 'perms                = "0400"' in config["agent-init.hcl"]
@@ -115,7 +120,10 @@ def test_without_run_as_user_files_are_group_readable_through_fs_group() -> None
     assert pod["initContainers"][0]["securityContext"]["runAsUser"] == 100
     assert pod["initContainers"][0]["securityContext"]["runAsGroup"] == 1000
     assert pod["securityContext"]["fsGroup"] == 1000
-    assert 'perms                = "0440"' in one(resources, "ConfigMap", "w-vault-agent")["data"]["agent-init.hcl"]
+    assert (
+        'perms                = "0440"'
+        in one(resources, "ConfigMap", "w-vault-agent")["data"]["agent-init.hcl"]
+    )
     # The spec's own fsGroup is the group that reads, and is kept.
     spec = make_spec(
         vault=VAULT,
@@ -128,7 +136,9 @@ def test_without_run_as_user_files_are_group_readable_through_fs_group() -> None
 
 
 def test_sidecar_follows_the_init_container_and_restarts_always() -> None:
-    resources = compiled(spec_with({"vault": {"read": ["ai/params"], "agent": {"sidecar": True, "refresh": "2m"}}}))
+    resources = compiled(
+        spec_with({"vault": {"read": ["ai/params"], "agent": {"sidecar": True, "refresh": "2m"}}})
+    )
     init, sidecar = pod_of(resources)["initContainers"]
     assert (init["name"], sidecar["name"]) == ("vault-agent-init", "vault-agent")
     assert "restartPolicy" not in init and sidecar["restartPolicy"] == "Always"
@@ -137,7 +147,9 @@ def test_sidecar_follows_the_init_container_and_restarts_always() -> None:
     assert "exit_after_auth" not in config["agent.hcl"]
     assert 'static_secret_render_interval = "120s"' in config["agent.hcl"]
     # Before native sidecars (1.29) only the init container is rendered (SA329 warns).
-    before = compiled(spec_with({"vault": {"read": ["ai/params"], "agent": {"sidecar": True}}}, version="1.28"))
+    before = compiled(
+        spec_with({"vault": {"read": ["ai/params"], "agent": {"sidecar": True}}}, version="1.28")
+    )
     assert [c["name"] for c in pod_of(before)["initContainers"]] == ["vault-agent-init"]
 
 
@@ -190,12 +202,16 @@ def test_injector_annotations_are_the_documented_ones() -> None:
     assert a["agent-inject-template-params.json"] == (
         '{{ with secret "secret/data/ai/params" }}{{ .Data.data | toJSON }}{{ end }}'
     )
-    assert a["agent-inject-file-params.json"] == "params.json" and a["agent-inject-perms-params.json"] == "0400"
+    assert (
+        a["agent-inject-file-params.json"] == "params.json" and a["agent-inject-perms-params.json"] == "0400"
+    )
     assert a["agent-pre-populate-only"] == "true"  # no sidecar asked
     pod = pod_of(resources)
     # The token volume exists for the injector's agents; the application does not mount it.
     assert a["agent-service-account-token-volume-name"] in [v["name"] for v in pod["volumes"]]
-    assert all(m["mountPath"] != "/var/run/secrets/vault" for m in pod["containers"][0].get("volumeMounts", []))
+    assert all(
+        m["mountPath"] != "/var/run/secrets/vault" for m in pod["containers"][0].get("volumeMounts", [])
+    )
     assert "initContainers" not in pod
     assert find(resources, "ConfigMap") == []
 
@@ -210,7 +226,9 @@ def test_injector_prefix_for_openbao_and_jobs_are_pre_populate_only() -> None:
     assert annotations["openbao.org/agent-pre-populate-only"] == "true"
     assert annotations["openbao.org/ca-cert"] == "/vault/tls/ca.crt"
     # A sidecar for a long-running workload: the injector keeps its agent, refreshing.
-    spec = spec_with({"vault": {"read": ["ai/params"], "deliver": "injector", "agent": {"sidecar": True}}}, injector={})
+    spec = spec_with(
+        {"vault": {"read": ["ai/params"], "deliver": "injector", "agent": {"sidecar": True}}}, injector={}
+    )
     annotations = template_annotations(compiled(spec))
     assert "vault.hashicorp.com/agent-pre-populate-only" not in annotations
     assert annotations["vault.hashicorp.com/template-static-secret-render-interval"] == "300s"
@@ -244,7 +262,9 @@ def test_external_secrets_sync_into_a_secret_the_pod_mounts() -> None:
         "data": [{"secretKey": "params.json", "remoteRef": {"key": "ai/params"}}],
     }
     pod = pod_of(resources)
-    assert {"name": "secureai-vault-files", "secret": {"secretName": "w-vault", "defaultMode": 0o440}} in pod["volumes"]
+    assert {"name": "secureai-vault-files", "secret": {"secretName": "w-vault", "defaultMode": 0o440}} in pod[
+        "volumes"
+    ]
     assert pod["securityContext"]["fsGroup"] == 1000
     # No Vault token in the pod, and no Vault egress from it: the operator reads Vault.
     assert all("projected" not in v for v in pod["volumes"])
@@ -266,7 +286,9 @@ def test_operator_egress_only_from_a_default_deny_namespace_of_the_spec() -> Non
     assert egress["spec"] == {
         "podSelector": {"matchLabels": {"app.kubernetes.io/name": "external-secrets"}},
         "policyTypes": ["Egress"],
-        "egress": [{"to": [{"ipBlock": {"cidr": "10.0.0.10/32"}}], "ports": [{"protocol": "TCP", "port": 8200}]}],
+        "egress": [
+            {"to": [{"ipBlock": {"cidr": "10.0.0.10/32"}}], "ports": [{"protocol": "TCP", "port": 8200}]}
+        ],
     }
 
 
@@ -275,7 +297,10 @@ def test_operator_egress_only_from_a_default_deny_namespace_of_the_spec() -> Non
 
 def test_none_tells_the_application_where_to_log_in() -> None:
     spec = spec_with(
-        {"vault": {"read": ["ai/params"], "deliver": "none"}, "env": {"VAULT_ADDR": {"value": "http://mine:8200"}}}
+        {
+            "vault": {"read": ["ai/params"], "deliver": "none"},
+            "env": {"VAULT_ADDR": {"value": "http://mine:8200"}},
+        }
     )
     container = pod_of(compiled(spec))["containers"][0]
     env = {e["name"]: e.get("value") for e in container["env"]}
@@ -326,13 +351,44 @@ def test_vault_roles_still_bind_the_workloads_own_account() -> None:
 def test_vaults_ca_reaches_whoever_logs_in() -> None:
     ca = {"config_map": "vault-ca"}
     pod = pod_of(compiled(spec_with({}, ca_cert=ca)))
-    volume = {"name": "secureai-vault-ca", "configMap": {"name": "vault-ca", "items": [{"key": "ca.crt", "path": "ca.crt"}]}}
+    volume = {
+        "name": "secureai-vault-ca",
+        "configMap": {"name": "vault-ca", "items": [{"key": "ca.crt", "path": "ca.crt"}]},
+    }
     assert volume in pod["volumes"]
     mount = {"name": "secureai-vault-ca", "mountPath": "/vault/tls", "readOnly": True}
-    assert mount in pod["initContainers"][0]["volumeMounts"] and mount not in pod["containers"][0]["volumeMounts"]
+    assert (
+        mount in pod["initContainers"][0]["volumeMounts"]
+        and mount not in pod["containers"][0]["volumeMounts"]
+    )
     none = pod_of(compiled(spec_with({"vault": {"read": ["ai/params"], "deliver": "none"}}, ca_cert=ca)))
     assert mount in none["containers"][0]["volumeMounts"]
     assert {"name": "VAULT_CACERT", "value": "/vault/tls/ca.crt"} in none["containers"][0]["env"]
-    eso = spec_with({"vault": {"read": ["ai/params"], "deliver": "externalSecrets"}}, external_secrets={}, ca_cert=ca)
+    eso = spec_with(
+        {"vault": {"read": ["ai/params"], "deliver": "externalSecrets"}}, external_secrets={}, ca_cert=ca
+    )
     store = one(compiled(eso), "SecretStore", "w-vault")["spec"]["provider"]["vault"]
     assert store["caProvider"] == {"type": "ConfigMap", "name": "vault-ca", "key": "ca.crt"}
+
+
+def test_files_reach_the_specs_init_containers_and_sidecars_unless_narrowed() -> None:
+    extra = {
+        "init_containers": {"prep": {"image": "ghcr.io/acme/prep:1.0.0"}},
+        "sidecars": {"shipper": {"image": "ghcr.io/acme/ship:1.0.0"}},
+    }
+    pod = pod_of(compiled(spec_with(extra)))
+    names = [c["name"] for c in pod["initContainers"]]
+    assert names == ["vault-agent-init", "prep", "shipper"]  # the agent writes the files first
+    files = [
+        c["name"]
+        for c in [*pod["containers"], *pod["initContainers"]]
+        if any(m["mountPath"] == "/vault/secrets" and m["readOnly"] for m in c.get("volumeMounts", []))
+    ]
+    assert sorted(files) == ["prep", "shipper", "w"]
+    narrowed = pod_of(compiled(spec_with({**extra, "vault": {"read": ["ai/params"], "containers": ["w"]}})))
+    files = [
+        c["name"]
+        for c in [*narrowed["containers"], *narrowed["initContainers"]]
+        if any(m["mountPath"] == "/vault/secrets" and m["readOnly"] for m in c.get("volumeMounts", []))
+    ]
+    assert files == ["w"]

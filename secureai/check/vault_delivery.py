@@ -267,8 +267,7 @@ def _injector_id(name: str, file_name: str, where: SpecPath) -> list[Diagnostic]
 
 def container_names(name: str, w: Workload) -> list[str]:
     """The workload's own containers: the main one (named after it), init containers, sidecars."""
-    extra = [*getattr(w, "init_containers", {}), *getattr(w, "sidecars", {})]
-    return [name, *extra]
+    return [name, *w.init_containers, *w.sidecars]
 
 
 def _containers(name: str, w: Workload, v: WorkloadVault, base: SpecPath) -> list[Diagnostic]:
