@@ -140,3 +140,59 @@ def test_a_side_that_does_not_compile(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "does not compile" in result.output
     assert "error[SA101]" in result.output
+
+
+def _plan(pod: dict, container: dict, service_type: str | None):
+    from secureai.compile.plan import Plan, Resource
+
+    manifests = [
+        {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"name": "web", "namespace": "ml"},
+            "spec": {"template": {"metadata": {"labels": {"app": "web"}}, "spec": {**pod, "containers": [container]}}},
+        }
+    ]
+    if service_type:
+        spec = {"type": service_type, "selector": {"app": "web"}, "ports": [{"port": 80, "nodePort": 30080}]}
+        manifests.append({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web", "namespace": "ml"}, "spec": spec})
+    resources = tuple(
+        Resource(f"kubernetes:x:{m['kind']}", m["metadata"]["name"], m, source=("workloads", "web")) for m in manifests
+    )
+    return Plan("demo", "dev", "1.30", resources)
+
+
+def test_privileges_protections_and_exposure() -> None:
+    from secureai.posture import compute_posture
+    from secureai.posture.diff import diff_postures
+
+    locked = {
+        "name": "web",
+        "image": "x",
+        "securityContext": {
+            "runAsNonRoot": True,
+            "runAsUser": 10001,
+            "allowPrivilegeEscalation": False,
+            "readOnlyRootFilesystem": True,
+            "capabilities": {"drop": ["ALL"]},
+        },
+    }
+    opened = {
+        "name": "web",
+        "image": "x",
+        "securityContext": {
+            "allowPrivilegeEscalation": False,
+            "readOnlyRootFilesystem": False,
+            "capabilities": {"drop": ["ALL"], "add": ["NET_ADMIN"]},
+        },
+    }
+    pod = {"automountServiceAccountToken": False}
+    old = compute_posture(_plan(pod, locked, None))
+    new = compute_posture(_plan({**pod, "hostNetwork": True}, opened, "NodePort"))
+    assert [(c.kind, c.subject, c.detail, c.origin) for c in diff_postures(old, new)] == [
+        ("new-exposure", "ml/web", "Service ml/web (NodePort) on TCP/80 (node 30080)", ("workloads", "web")),
+        ("new-privilege", "ml/web", "new capability: NET_ADMIN", ("workloads", "web")),
+        ("new-privilege", "ml/web", "new host access: hostNetwork", ("workloads", "web")),
+        ("removed-protection", "ml/web", "root filesystem no longer read-only", ("workloads", "web")),
+        ("removed-protection", "ml/web", "user uid 10001 -> image user (may be root)", ("workloads", "web")),
+    ]
