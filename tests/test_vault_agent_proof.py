@@ -143,6 +143,17 @@ def start_agent(config: str, home: Path, name: str) -> tuple[subprocess.Popen[by
     return process, log
 
 
+def run_to_success(config: str, home: Path, name: str) -> Path:
+    """Run an init-mode agent to its end; it must exit 0. Its log."""
+    process, log = start_agent(config, home, name)
+    try:
+        code = process.wait(timeout=AGENT_TIMEOUT)
+    finally:
+        stop(process)
+    assert code == 0, log.read_text()[-3000:]
+    return log
+
+
 def wait_for(condition: Any, timeout: float, what: str, log: Path) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -167,12 +178,7 @@ def setup(vault: Any, bao: BaoServer, tmp_path: Path) -> tuple[Compiled, str, Pa
 def test_init_agent_writes_the_files_and_exits(setup: Any, bao: BaoServer) -> None:
     compiled, method, home, files = setup
     config = for_test(config_map(compiled, "trainer")["agent-init.hcl"], bao, method, files)
-    process, log = start_agent(config, home, "init")
-    try:
-        code = process.wait(timeout=AGENT_TIMEOUT)
-    finally:
-        stop(process)
-    assert code == 0, log.read_text()[-3000:]
+    log = run_to_success(config, home, "init")
     want = {"learning_rate": 0.01, "epochs": 100, "activation_function": "relu", "early_stop": True}
     got = json.loads((files / "model-parameters.json").read_text())
     assert got == want and all(type(got[k]) is type(want[k]) for k in want)  # types kept
@@ -291,12 +297,7 @@ def test_the_agent_trusts_vaults_private_ca_from_the_spec(
     rendered = config_map(compiled, "trainer")["agent-init.hcl"]
     assert '  ca_cert = "/vault/tls/ca.crt"' in rendered
     config = for_test(rendered, bao, method, files).replace('"/vault/tls/ca.crt"', json.dumps(str(ca)))
-    process, log = start_agent(config, home, "tls")
-    try:
-        code = process.wait(timeout=AGENT_TIMEOUT)
-    finally:
-        stop(process)
-    assert code == 0, log.read_text()[-3000:]
+    log = run_to_success(config, home, "tls")
     assert json.loads((files / "model-parameters.json").read_text())["epochs"] == 100
     # Without the CA line the same agent cannot verify Vault: the line is what makes it work.
     untrusting = "\n".join(line for line in config.splitlines() if "ca_cert" not in line)
