@@ -62,6 +62,11 @@ def test_other_missing_files_are_not_the_cli() -> None:
             "'pulumi-resource-vault' found in the workspace or on your $PATH",
             "pulumi plugin install resource vault",
         ),
+        (  # pulumi 3.274 with PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true, as the engine tests run it
+            "pulumi:providers:kubernetes secureai-kubernetes  error: no resource plugin "
+            "'pulumi-resource-kubernetes' found in the workspace at version v4.25.0",
+            "pulumi plugin install resource kubernetes v4.25.0",
+        ),
     ],
 )
 def test_missing_provider_plugin(stderr: str, command: str) -> None:

@@ -40,6 +40,9 @@ _PLUGIN_MISSING = re.compile(
     r"could not (?:automatically )?download and install resource plugin '(?P<plugin2>[^']+)'",
     re.IGNORECASE,
 )
+# The real engine (3.274, automatic download off) names the version apart: "no resource plugin
+# 'pulumi-resource-kubernetes' found in the workspace at version v4.25.0".
+_PLUGIN_VERSION = re.compile(r"found in the workspace at version (?P<version>v?\d[\w.+-]*)")
 _PLUGIN_INSTALL = re.compile(
     r"pulumi plugin install resource (?P<name>[\w.-]+)(?: (?P<version>v?\d[\w.+-]*))?"
 )
@@ -250,10 +253,12 @@ def _plugin_error(text: str, plugin: str) -> DeployError:
         name, command = install["name"], install.group(0)
     else:
         name = re.sub(r"^pulumi-resource-|-v?\d[\w.+-]*$", "", plugin)
-        command = f"pulumi plugin install resource {name}"
+        version = _PLUGIN_VERSION.search(text)
+        command = f"pulumi plugin install resource {name}" + (f" {version['version']}" if version else "")
     return DeployError(
         f"the Pulumi provider plugin '{name}' is not installed",
-        hint=f"run `{command}` (plugins are downloaded once per machine)",
+        hint=f"run `{command}` (plugins are downloaded once per machine; add `--file BINARY` "
+        "for a plugin built locally)",
         kind="plugin-missing",
     )
 

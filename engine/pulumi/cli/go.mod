@@ -3,7 +3,7 @@
 // lines of a dependency are ignored, so the fork is repeated here and sdk/v3 comes from pkg's pin.
 module secureai.local/engine/pulumi-cli
 
-go 1.24
+go 1.26.6
 
 require github.com/pulumi/pulumi/pkg/v3 v3.274.1
 
