@@ -183,6 +183,13 @@ WORKLOAD_CASES = [
         "spec.yaml:13:36: error[SA132]: workload 'trainer' gives a port range (endPort): a container port is "
         "one port; ranges are for network rules",
     ),
+    (
+        "SA133",
+        FULL.replace("    runAsUser: 10001\n", "    runAsUser: 10001\n    securityProfile: tight\n")
+        + "    shm: 1Gi\nsecurityProfiles:\n  tight: { volumes: [secret] }\n",
+        "spec.yaml:14:10: error[SA133]: workload 'trainer' asks for shm, a memory-backed emptyDir volume, "
+        "which its security profile 'tight' does not allow",
+    ),
 ]
 
 

@@ -200,6 +200,16 @@ def _volumes_in_profile(
         else None
     )
     out: list[Diagnostic] = []
+    if w.shm is not None and "emptyDir" not in profile.volumes:
+        out.append(
+            error(
+                "SA133",
+                f"workload '{name}' asks for shm, a memory-backed emptyDir volume, which its "
+                f"security profile '{profile_name}' does not allow",
+                (*base, "shm"),
+                hint=hint,
+            )
+        )
     for vol_name, vol in w.volumes.items():
         path = (*base, "volumes", vol_name)
         if vol.type not in profile.volumes:
