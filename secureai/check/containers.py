@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from pydantic.alias_generators import to_camel
+
 from secureai.diagnostics import Diagnostic, SpecPath, did_you_mean, error, warning
 from secureai.model.containers import ContainerFields, is_extended
 from secureai.model.health import Probe
@@ -104,7 +106,7 @@ def _probe_ports(owner: str, c: ContainerFields, base: SpecPath) -> list[Diagnos
         for action in ("http_get", "tcp_socket", "grpc"):
             handler = getattr(probe, action)
             if handler is not None:
-                refs.append((handler.port, (*base, key, _camel(action), "port")))
+                refs.append((handler.port, (*base, key, to_camel(action), "port")))
     if c.lifecycle is not None:
         for hook, key in ((c.lifecycle.post_start, "postStart"), (c.lifecycle.pre_stop, "preStop")):
             if hook is not None and hook.http_get is not None:
@@ -120,11 +122,6 @@ def _probe_ports(owner: str, c: ContainerFields, base: SpecPath) -> list[Diagnos
                 )
             )
     return out
-
-
-def _camel(field: str) -> str:
-    head, *rest = field.split("_")
-    return head + "".join(p.title() for p in rest)
 
 
 def _lifecycle_version(spec: Spec, owner: str, c: ContainerFields, base: SpecPath) -> list[Diagnostic]:
