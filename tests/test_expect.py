@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from specutil import messages as all_messages
 
 from secureai.pipeline import compile_path
@@ -64,11 +65,20 @@ def check(tmp_path: Path, expect: str) -> list[str]:
     return messages(tmp_path, SPEC + "expect:\n" + expect, ENV)
 
 
-def test_the_example_platform_keeps_its_promises(tmp_path: Path) -> None:
-    example = ROOT / "specs" / "ai-platform.yaml"
+@pytest.mark.parametrize("name", ["ai-platform", "llm-platform"])
+def test_the_examples_keep_their_promises(name: str) -> None:
+    example = ROOT / "specs" / f"{name}.yaml"
     assert "expect:" in example.read_text()
-    found = compile_path(example, {"DB_PASSWORD": "x"})
+    found = compile_path(example, {})
     assert found.value is not None and not [d for d in found.diagnostics if d.is_error]
+
+
+def test_a_broken_promise_in_an_example_is_caught(tmp_path: Path) -> None:
+    text = (ROOT / "specs" / "llm-platform.yaml").read_text()
+    broken = text.replace("- { workload: qdrant, ports: [6333, 6334] }", "- { workload: qdrant, ports: [6333] }")
+    assert broken != text
+    found = [m for m in all_messages(tmp_path, broken, {}) if "[SA4" in m]
+    assert len(found) == 1 and "llm-serving/vllm can connect to vector-db/qdrant on TCP/6334" in found[0]
 
 
 def test_holding_expectations_pass(tmp_path: Path) -> None:
