@@ -5,10 +5,16 @@ a list of `Diagnostic`s, and the pipeline stops at a stage boundary when one is 
 A diagnostic made before its position is known carries the spec `path` of the offending
 value (`("workloads", "trainer", "image")`); `SourceMap.locate` later turns it into a
 line and column.
+
+A diagnostic's text is safe to print on a terminal: control characters from the spec (ESC,
+BEL, CR, NUL, bidi controls; an OSC 52 sequence could write the clipboard) are shown as
+escapes, a quoted value longer than `MAX_QUOTED` characters is shortened, and a whole message
+is bounded, so a one-megabyte name is not printed in full (in text, JSON or SARIF alike).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
@@ -33,6 +39,33 @@ class Position:
     column: int
 
 
+MAX_QUOTED = 80
+MAX_MESSAGE = 2000
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+# A quoted value is one word (names, paths); a quote pair spanning spaces is message text.
+_QUOTED = re.compile(f"(?<!\\w)'([^'\\s]{{{MAX_QUOTED + 1},}})'")
+_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape(char: str) -> str:
+    code = ord(char)
+    if char in _ESCAPES:
+        return _ESCAPES[char]
+    if 0xD800 <= code <= 0xDFFF:  # a byte that was not UTF-8 (a file name, say)
+        return f"\\x{code - 0xDC00:02x}" if code >= 0xDC80 else f"\\u{code:04x}"
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
+def printable(text: str, limit: int = MAX_MESSAGE, shorten_quotes: bool = True) -> str:
+    """`text` fit for a terminal and a log: controls escaped, long quotes and text shortened."""
+    if shorten_quotes:
+        text = _QUOTED.sub(
+            lambda m: f"'{m.group(1)[: MAX_QUOTED - 20]}...' ({len(m.group(1)):,} characters)", text
+        )
+    text = _UNPRINTABLE.sub(lambda m: _escape(m.group()), text)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 @dataclass(frozen=True)
 class Diagnostic:
     severity: Severity
@@ -46,6 +79,12 @@ class Diagnostic:
     # SARIF reports as an in-source suppression so code scanning shows it as dismissed.
     justification: str | None = None
 
+    def __post_init__(self) -> None:
+        # Frozen: set once, here, so every output (text, JSON, SARIF) gets the safe text.
+        object.__setattr__(self, "message", printable(self.message))
+        if self.hint is not None:
+            object.__setattr__(self, "hint", printable(self.hint))
+
     @property
     def is_error(self) -> bool:
         return self.severity is Severity.ERROR
@@ -55,7 +94,8 @@ class Diagnostic:
 
     def text(self) -> str:
         """`file:line:col: severity[CODE]: message` then an indented hint line."""
-        where = self.file or "<spec>"
+        # The file name as bytes-faithful data stays in `file` (SARIF encodes it); shown, escaped.
+        where = printable(self.file, 4096, shorten_quotes=False) if self.file else "<spec>"
         if self.position is not None:
             where = f"{where}:{self.position.line}:{self.position.column}"
         line = f"{where}: {self.severity.value}[{self.code}]: {self.message}"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -153,7 +153,7 @@ def spec_files(paths: list[Path]) -> tuple[list[Path], list[Diagnostic], list[st
 
 def _walk(root: Path, skipped: list[str]) -> list[Path]:
     found: list[Path] = []
-    for folder, dirs, files in os.walk(root):
+    for folder, dirs, files in _walk_folders(root, skipped):
         here = Path(folder)
         if RENDER_MARKER in files:
             skipped.append(f"{here}: render output ({RENDER_MARKER})")
@@ -171,6 +171,30 @@ def _walk(root: Path, skipped: list[str]) -> list[Path]:
                 continue
             found.append(here / name)
     return sorted(found)
+
+
+def _walk_folders(root: Path, skipped: list[str]) -> Iterator[tuple[str, list[str], list[str]]]:
+    """`os.walk` top-down, with an explicit stack: Python 3.11's recurses, so a tree 1,500
+    folders deep raised RecursionError. A folder that cannot be listed (permissions, a path
+    longer than the system allows) is skipped and said so."""
+    stack = [str(root)]
+    while stack:
+        folder = stack.pop()
+        dirs: list[str] = []
+        files: list[str] = []
+        try:
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    try:
+                        is_dir = entry.is_dir(follow_symlinks=False)
+                    except OSError:
+                        is_dir = False
+                    (dirs if is_dir else files).append(entry.name)
+        except OSError as exc:
+            skipped.append(f"{folder}: cannot be read ({exc.strerror or type(exc).__name__})")
+            continue
+        yield folder, dirs, files
+        stack.extend(os.path.join(folder, d) for d in sorted(dirs, reverse=True))
 
 
 def validate_paths(paths: list[Path], environ: Mapping[str, str] | None = None) -> Validation:

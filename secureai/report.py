@@ -80,13 +80,14 @@ def _uri(file: str | None) -> str:
     if not file:
         return "spec"
     path = Path(file)
+    # Percent-encoded from the bytes: a name that is not UTF-8 keeps them (as surrogates in str).
     if not path.is_absolute() and ".." not in path.parts:
-        return quote(path.as_posix())
+        return quote(os.fsencode(path.as_posix()))
     absolute = Path(os.path.abspath(path))  # normalises '..' without following symlinks
     try:
-        return quote(absolute.relative_to(Path.cwd()).as_posix())
+        return quote(os.fsencode(absolute.relative_to(Path.cwd()).as_posix()))
     except ValueError:
-        return absolute.as_uri()
+        return "file://" + quote(os.fsencode(absolute.as_posix()))
 
 
 def _result(d: Diagnostic, rule_index: int) -> dict[str, Any]:

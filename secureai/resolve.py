@@ -133,7 +133,12 @@ def resolve(value: SecretValue, ctx: ResolveContext) -> str:
     if value.source == "env":
         if value.ref not in ctx.environ:
             raise ResolveError(f"environment variable {value.ref} is not set")
-        return ctx.environ[value.ref]
+        text = ctx.environ[value.ref]
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:  # os.environ keeps undecodable bytes as surrogates
+            raise ResolveError(f"environment variable {value.ref} is not valid UTF-8") from None
+        return text
     if value.source == "file":
         return _read_file(ctx.base_dir / value.ref)
     if value.source == "generate":

@@ -42,8 +42,9 @@ network:
     ports: [5432]
 """
 NEW = (
-    OLD.replace("    ports: [5432]\n", "    ports: [5432, 8080]\n")
-    .replace("    labels: { role: store }\n", "    labels: { role: store }\n    serviceAccount: reader\n")
+    OLD.replace("    ports: [5432]\n", "    ports: [5432, 8080]\n").replace(
+        "    labels: { role: store }\n", "    labels: { role: store }\n    serviceAccount: reader\n"
+    )
     + """\
   store-out:
     namespace: ml

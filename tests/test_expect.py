@@ -82,9 +82,10 @@ def test_a_broken_promise_in_an_example_is_caught(tmp_path: Path) -> None:
 
 
 def test_holding_expectations_pass(tmp_path: Path) -> None:
-    assert check(
-        tmp_path,
-        """\
+    assert (
+        check(
+            tmp_path,
+            """\
   password:
     onlyReaders: { secret: db, key: password, readers: [trainer] }
   isolated:
@@ -98,7 +99,9 @@ def test_holding_expectations_pass(tmp_path: Path) -> None:
   watcher:
     reachesOnly: { from: { workload: watcher }, to: [{ cidr: 10.0.0.0/8 }, { cidr: 172.16.0.0/12, ports: [6443] }] }
 """,
-    ) == []
+        )
+        == []
+    )
 
 
 def test_only_readers_names_each_other_reader_and_its_grant(tmp_path: Path) -> None:
@@ -113,7 +116,9 @@ def test_failing_expectations_point_at_the_assertion(tmp_path: Path) -> None:
     spec = SPEC.replace("namespace: ops\n    can:", "namespace: ml\n    can:").replace(
         "serviceAccount: watcher", "serviceAccount: watcher\n    labels: { role: train }"
     )
-    spec = spec.replace("  watcher:\n    namespace: ops\n    image", "  watcher:\n    namespace: ml\n    image")
+    spec = spec.replace(
+        "  watcher:\n    namespace: ops\n    image", "  watcher:\n    namespace: ml\n    image"
+    )
     found = messages(
         tmp_path,
         spec
@@ -143,7 +148,9 @@ expect:
 
 
 def test_reaches_only_names_outside_allowances(tmp_path: Path) -> None:
-    assert check(tmp_path, "  w:\n    reachesOnly: { from: { workload: watcher }, to: [{ cidr: 10.0.0.0/16 }] }\n") == [
+    assert check(
+        tmp_path, "  w:\n    reachesOnly: { from: { workload: watcher }, to: [{ cidr: 10.0.0.0/16 }] }\n"
+    ) == [
         "spec.yaml:43:18: error[SA403]: expectation 'w': ops/watcher can connect out to 10.0.0.0/8 on all, allowed by NetworkPolicy ops/watcher-out-egress\n"
         "  hint: narrow the rule that allows it, or list the destination in 'to'",
         "spec.yaml:43:18: error[SA403]: expectation 'w': ops/watcher can connect out to 172.18.0.2/32 on TCP/6443, allowed by NetworkPolicy ops/watcher-out-egress\n"

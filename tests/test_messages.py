@@ -11,7 +11,7 @@ from specutil import BASE, WORKLOAD, messages
 from secureai.diagnostics import misspelling_of
 
 GOOD = BASE + WORKLOAD
-REFERENCE = "the README's spec reference (\"The spec\") lists every field"
+REFERENCE = 'the README\'s spec reference ("The spec") lists every field'
 
 
 def test_a_field_from_another_tool_gets_no_suggestion_but_the_reference(tmp_path: Path) -> None:
@@ -92,7 +92,10 @@ def test_values_written_in_the_spec_follow_one_rule(tmp_path: Path) -> None:
     assert messages(tmp_path, BASE + vault + "      lr: 0.01\n      tokenizer: bpe\n") == []
     assert "warning[SA104]" in messages(tmp_path, BASE + vault + "      api_key: abc\n")[0]
     literal = messages(tmp_path, BASE + vault + "      api_key: { literal: abc }\n")
-    assert "error[SA122]: vaultSecrets.ai/p.data.api_key: a literal secret value needs 'allowPlaintext: true'" in literal[0]
+    assert (
+        "error[SA122]: vaultSecrets.ai/p.data.api_key: a literal secret value needs 'allowPlaintext: true'"
+        in literal[0]
+    )
     opted = messages(tmp_path, BASE + vault + "      api_key: { literal: abc, allowPlaintext: true }\n")
     assert [m.split(": ", 2)[1] for m in opted] == ["warning[SA123]"]
 
@@ -107,5 +110,11 @@ def test_undeclared_vault_paths_are_one_policy(tmp_path: Path) -> None:
         + "secrets:\n  s:\n    namespace: ml\n    data: { t: { fromVault: { path: ai/other, key: t } } }\n"
     )
     found = [m for m in messages(tmp_path, text) if "SA254" not in m]  # no vault.network: beside the point
-    assert sorted(m.split(": ", 2)[1] for m in found) == ["warning[SA301]", "warning[SA302]", "warning[SA310]"]
-    assert all("hint: fine if the secret is written outside this spec; otherwise fix the path" in m for m in found)
+    assert sorted(m.split(": ", 2)[1] for m in found) == [
+        "warning[SA301]",
+        "warning[SA302]",
+        "warning[SA310]",
+    ]
+    assert all(
+        "hint: fine if the secret is written outside this spec; otherwise fix the path" in m for m in found
+    )

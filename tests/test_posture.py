@@ -143,7 +143,12 @@ def test_cli_access_text_and_json(tmp_path: Path) -> None:
     assert "ml/db/password   ml/trainer           env     env DB_PASSWORD (trainer)" in text.output
     doc = json.loads(runner.invoke(app, ["access", spec, "--format", "json"]).output)
     assert doc["workloads"] == ["ml/trainer", "ml/reader"]
-    assert [r["workload"] for r in doc["secrets"][0]["readers"]] == ["ml/trainer", "ml/reader", "ml/reader", None]
+    assert [r["workload"] for r in doc["secrets"][0]["readers"]] == [
+        "ml/trainer",
+        "ml/reader",
+        "ml/reader",
+        None,
+    ]
 
 
 def test_cli_access_on_a_broken_spec_prints_diagnostics(tmp_path: Path) -> None:
@@ -159,7 +164,9 @@ def test_delivered_files_and_external_secrets_are_readers() -> None:
     assert found["ml-serving/batch-scorer-vault/api-key"] == [
         ("ml-serving/batch-scorer", "volume", "volume secureai-vault-files at /vault/secrets", True)
     ]
-    files = sorted((who, detail) for s in p.secrets for who, how, detail, _ in readers(p)[s.id] if how == "file")
+    files = sorted(
+        (who, detail) for s in p.secrets for who, how, detail, _ in readers(p)[s.id] if how == "file"
+    )
     assert files == [
         ("ml-serving/server", "delivered file /vault/secrets/serving.env (Vault agent injector)"),
         ("ml-serving/trainer", "delivered file /vault/secrets/learning-rate (Vault agent)"),

@@ -80,7 +80,9 @@ def test_render_to_stdout_streams_the_applyable_documents(tmp_path: Path) -> Non
         "note: left out of the stream: 1 Secret(s) whose values are placeholders (ml/db); "
         "add --include-secret-values, or deploy with `secureai apply`"
     ) in result.stderr
-    revealed = runner.invoke(app, ["render", str(tmp_path / "spec.yaml"), "-o", "-", "--include-secret-values"])
+    revealed = runner.invoke(
+        app, ["render", str(tmp_path / "spec.yaml"), "-o", "-", "--include-secret-values"]
+    )
     assert "Secret" in [d["kind"] for d in yaml.safe_load_all(revealed.stdout) if d]
     assert "note:" not in revealed.stderr
 
@@ -88,7 +90,7 @@ def test_render_to_stdout_streams_the_applyable_documents(tmp_path: Path) -> Non
 def test_render_to_stdout_says_the_vault_files_are_left_out(tmp_path: Path) -> None:
     result = runner.invoke(app, ["render", str(ROOT / "specs/004-model-parameters.yaml"), "-o", "-"])
     assert result.exit_code == 0, result.output
-    assert "path \"secret/data/" not in result.stdout
+    assert 'path "secret/data/' not in result.stdout
     assert (
         "note: left out of the stream: 3 Vault file(s) (policies, auth roles, KV data); "
         "`secureai render SPEC -o DIR` writes them under DIR/vault/"

@@ -119,7 +119,10 @@ def _check_external_secrets(doc: dict[str, Any]) -> None:
     v1 API by hand (SecretStore vault provider, ExternalSecret data and target)."""
     assert doc["apiVersion"] == "external-secrets.io/v1" and doc["kind"] in ("SecretStore", "ExternalSecret")
     assert set(doc["metadata"]) <= {"name", "namespace", "labels"} and set(doc) == {
-        "apiVersion", "kind", "metadata", "spec"
+        "apiVersion",
+        "kind",
+        "metadata",
+        "spec",
     }
     spec = doc["spec"]
     if doc["kind"] == "SecretStore":

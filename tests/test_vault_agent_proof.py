@@ -43,7 +43,8 @@ from secureai.pipeline import Compiled, compile_path
 
 pytestmark = pytest.mark.filterwarnings("ignore:The raise_on_deleted_version:DeprecationWarning")
 
-SPEC = """\
+SPEC = (
+    """\
 version: 1
 project: proof
 kubernetes:
@@ -57,7 +58,9 @@ vaultSecrets:
     data: { learning_rate: 0.01, epochs: 100, activation_function: relu, early_stop: true }
   ai/other:
     data: { token: not-for-the-trainer }
-""" + WORKLOAD + """\
+"""
+    + WORKLOAD
+    + """\
     vault:
       read: [ai/model-parameters]
       files:
@@ -66,6 +69,7 @@ vaultSecrets:
         params.env: { path: ai/model-parameters, format: env }
       agent: { sidecar: true, refresh: 1s }
 """
+)
 AGENT_TIMEOUT = 30.0
 
 

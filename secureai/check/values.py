@@ -83,8 +83,12 @@ def _check_source(
     where = ".".join(str(p) for p in path)
     if source.from_file is not None:
         file = base_dir / source.from_file
-        if not file.is_file():
+        try:
+            regular = file.is_file()
             problem = "is not a regular file" if file.exists() else "does not exist"
+        except OSError as exc:  # a name longer than the system allows, a symlink loop
+            regular, problem = False, f"cannot be looked up ({exc.strerror or type(exc).__name__})"
+        if not regular:
             return [
                 error(
                     "SA120",
@@ -95,7 +99,7 @@ def _check_source(
     if source.from_env is not None and source.from_env not in environ:
         # A name no shell could export is more likely the secret itself, pasted in the wrong
         # field: say where it is written instead of repeating it.
-        variable = source.from_env if _SHELL_NAME.match(source.from_env) else "named in 'fromEnv'"
+        variable = source.from_env if _SHELL_NAME.fullmatch(source.from_env) else "named in 'fromEnv'"
         return [
             warning(
                 "SA121",

@@ -76,7 +76,7 @@ def _grant(spec: Spec, workload: str, grant: str, path: tuple[str | int, ...]) -
             )
         ]
     pattern = grant_regex(grant)
-    if not any(pattern.match(p) for p in spec.vault_secrets):
+    if not any(pattern.fullmatch(p) for p in spec.vault_secrets):
         return [
             warning(
                 "SA302",

@@ -14,6 +14,7 @@ it shares (the encrypted config file is safe to commit).
 
 from __future__ import annotations
 
+import errno
 import inspect
 import os
 import re
@@ -130,7 +131,7 @@ def local_state_dir(url: str) -> Path | None:
 def stack_name(options: DeployOptions, plan: Plan) -> str:
     """--env, else the spec's environment; refused early when Pulumi would refuse it."""
     name = options.env or plan.environment
-    if not _STACK_NAME.match(name):
+    if not _STACK_NAME.fullmatch(name):
         raise DeployError(
             f"invalid stack name {name!r}",
             hint="--env takes letters, digits, '-', '_' and '.' (up to 100), or org/project/stack",
@@ -145,7 +146,7 @@ def credential_values(environ: Mapping[str, str]) -> list[str]:
     values = [environ.get(PASSPHRASE, ""), environ.get("VAULT_TOKEN", "")]
     if environ.get(PASSPHRASE_FILE):
         with suppress(OSError):  # passphrase_env reports an unreadable file
-            values.append(_passphrase_file(environ).read_text(encoding="utf-8").strip())
+            values.append(read_passphrase_file(_passphrase_file(environ)))
     return [v for v in values if v]
 
 
@@ -207,9 +208,33 @@ def kubeconfig_env(environ: Mapping[str, str]) -> dict[str, str]:
     return {"KUBECONFIG": os.pathsep.join(str(Path(f).expanduser().absolute()) if f else f for f in files)}
 
 
+MAX_PASSPHRASE_BYTES = 64 * 1024
+
+
+def read_passphrase_file(path: Path) -> str:
+    """The passphrase in `path`: a regular file only, read bounded, so `/dev/zero` cannot
+    exhaust memory and a FIFO cannot hang the run; OSError for anything else."""
+    import stat
+
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", str(path))
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            raw = handle.read(MAX_PASSPHRASE_BYTES + 1)
+    finally:
+        os.close(fd)
+    if len(raw) > MAX_PASSPHRASE_BYTES:
+        raise OSError(errno.EFBIG, "larger than 64 KiB, not a passphrase file", str(path))
+    try:
+        return raw.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        raise OSError(errno.EINVAL, "not UTF-8 text", str(path)) from None
+
+
 def _check_passphrase_file(path: Path) -> None:
     try:
-        empty = not path.read_text(encoding="utf-8").strip()
+        empty = not read_passphrase_file(path)
     except OSError as exc:
         raise DeployError(
             f"cannot read {PASSPHRASE_FILE} {path}: {exc.strerror or type(exc).__name__}",

@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 
 from secureai.diagnostics import Diagnostic, Position, Severity, SpecPath
-from secureai.loader.scalars import YamlFloat, YamlInt, resolve_plain, with_source
+from secureai.loader.scalars import MAX_DIGITS, NumberTooLong, YamlFloat, YamlInt, resolve_plain, with_source
 from secureai.loader.sourcemap import SourceMap
 
 MAX_DEPTH = 64
@@ -214,7 +214,7 @@ class Composer:
         value: Any
         tag = event.tag
         if tag is None and event.implicit[0]:
-            value = resolve_plain(event.value)
+            value = self._plain(event.value, position)
         elif tag in (None, "!", f"{_CORE}str"):
             value = event.value
         else:
@@ -250,8 +250,20 @@ class Composer:
     def _key(self, text: str, position: Position, merge: bool) -> None:
         self.stack[-1].pending_key = _Key(text, position, merge)
 
+    @staticmethod
+    def _plain(text: str, position: Position) -> Any:
+        try:
+            return resolve_plain(text)
+        except NumberTooLong:
+            raise LoadError(
+                "SA001",
+                f"a number with more than {MAX_DIGITS:,} digits",
+                position,
+                hint="no field takes a number this long; quote it if it is text",
+            ) from None
+
     def _explicit(self, tag: str, event: Any) -> Any:
-        resolved = resolve_plain(event.value)
+        resolved = self._plain(event.value, position_of(event.start_mark))
         expected = {
             f"{_CORE}int": YamlInt,
             f"{_CORE}float": YamlFloat,

@@ -38,21 +38,31 @@ def with_source(cls: type[YamlInt] | type[YamlFloat], value: Any, raw: str) -> A
     return obj
 
 
+# No field takes a number this long; Python refuses to convert longer ones (over 4,300 digits).
+MAX_DIGITS = 1000
+
+
+class NumberTooLong(ValueError):
+    """A plain integer with more than MAX_DIGITS digits."""
+
+
 def resolve_plain(text: str) -> Any:
     """YAML 1.2 core schema resolution of a plain (unquoted) scalar."""
-    if _NULL.match(text):
+    if len(text) > MAX_DIGITS and (_INT.fullmatch(text) or _OCT.fullmatch(text) or _HEX.fullmatch(text)):
+        raise NumberTooLong(text)
+    if _NULL.fullmatch(text):
         return None
-    if _TRUE.match(text):
+    if _TRUE.fullmatch(text):
         return True
-    if _FALSE.match(text):
+    if _FALSE.fullmatch(text):
         return False
-    if _INT.match(text):
+    if _INT.fullmatch(text):
         return with_source(YamlInt, int(text, 10), text)
-    if _OCT.match(text):
+    if _OCT.fullmatch(text):
         return with_source(YamlInt, int(text[2:], 8), text)
-    if _HEX.match(text):
+    if _HEX.fullmatch(text):
         return with_source(YamlInt, int(text[2:], 16), text)
-    if _FLOAT.match(text):
+    if _FLOAT.fullmatch(text):
         return with_source(YamlFloat, float(text), text)
     lowered = text.lower()
     if lowered in _SPECIAL_FLOAT:

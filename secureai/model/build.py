@@ -168,7 +168,7 @@ def _unknown_field(err: Any, path: SpecPath, secret: bool) -> tuple[str, str | N
         return f"{parent}: unknown field '{field}' (did you mean '{meant}'?)", _allowed_hint(allowed)
     # Not a slip: a field from another tool (`apiVersion`, `service`) that secureai does not have.
     hint = _allowed_hint(allowed)
-    reference = "the README's spec reference (\"The spec\") lists every field"
+    reference = 'the README\'s spec reference ("The spec") lists every field'
     return (
         f"{parent}: unknown field '{field}': it is not part of the secureai spec",
         f"{hint}; {reference}" if hint else reference,

@@ -19,6 +19,7 @@ from secureai.model.names import (
     DnsLabel,
     DnsSubdomain,
     EnvName,
+    FreeText,
     Image,
     Quantity,
     SecretKey,
@@ -39,9 +40,9 @@ def is_extended(name: str) -> bool:
 
 
 def _resource_name(value: str) -> str:
-    if value in STANDARD_RESOURCES or _HUGEPAGES.match(value):
+    if value in STANDARD_RESOURCES or _HUGEPAGES.fullmatch(value):
         return value
-    if _EXTENDED.match(value) and not value.split("/")[0].endswith("kubernetes.io"):
+    if _EXTENDED.fullmatch(value) and not value.split("/")[0].endswith("kubernetes.io"):
         return value
     from secureai.diagnostics import did_you_mean
 
@@ -83,7 +84,7 @@ class EnvValue(Model):
     """An environment variable: a plain value, a key of a declared secret or config map, or a
     field of the pod (`fieldRef`) or of the container's resources (`resourceFieldRef`)."""
 
-    value: Text | None = None
+    value: FreeText | None = None
     secret: DnsSubdomain | None = None
     config_map: DnsSubdomain | None = None
     key: SecretKey | None = None
@@ -142,8 +143,8 @@ class ContainerFields(Model):
         description="Always: the registry checks the pod's pull credentials each time, so a "
         "private image cached on a node is not reused by another tenant's pod",
     )
-    command: list[Text] | None = None
-    args: list[Text] | None = None
+    command: list[FreeText] | None = None
+    args: list[FreeText] | None = None
     working_dir: AbsPath | None = None
     env: dict[EnvName, EnvValue] = Field(default_factory=dict)
     env_from: list[EnvFrom] = Field(default_factory=list)

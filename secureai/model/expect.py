@@ -11,7 +11,7 @@ from __future__ import annotations
 from pydantic import Field, model_validator
 
 from secureai.model.base import Model, exactly_one
-from secureai.model.names import Cidr, DnsLabel, DnsSubdomain, SecretKey, Text, VaultPath
+from secureai.model.names import Cidr, DnsLabel, DnsSubdomain, FreeText, SecretKey, VaultPath
 from secureai.model.ports import Port
 
 
@@ -75,7 +75,7 @@ class ReachesOnly(Model):
 
 
 class Expectation(Model):
-    description: Text | None = None
+    description: FreeText | None = None
     only_readers: OnlyReaders | None = None
     unreachable: Unreachable | None = None
     no_token_in: Workloads | None = Field(None, description="no pod of these workloads mounts an API token")

@@ -20,7 +20,7 @@ def _port_ref(value: Any) -> int | str:
         return value
     if isinstance(value, str) and value.isdigit():
         return _port_ref(int(value))
-    if isinstance(value, str) and re.match(PORT_NAME, value) and len(value) <= 15:
+    if isinstance(value, str) and re.fullmatch(PORT_NAME, value) and len(value) <= 15:
         return value
     raise ValueError("a port is a number (1-65535) or the name of one of the workload's ports")
 

@@ -1,7 +1,11 @@
 """Constrained string types: names as Kubernetes and Vault check them, with readable errors.
 
 Each type validates with a plain function (so the message says what a good name looks like,
-not a regex) and publishes the equivalent pattern in the JSON Schema for editors.
+not a regex) and publishes the equivalent pattern in the JSON Schema for editors. Patterns are
+applied as full matches (`re.fullmatch`): `re.match` with `$` accepts a trailing newline, which
+then breaks file names, manifests, HCL and CEL. No name, path, label or setting may hold a
+control character; only free text (commands, arguments, env values) may hold tabs and line
+breaks.
 """
 
 from __future__ import annotations
@@ -38,13 +42,30 @@ def as_text(value: Any) -> Any:
     return raw_text(value)
 
 
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_CONTROL_IN_FREE_TEXT = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def no_control(value: str) -> str:
+    """Refuse control characters (and invisible line breaks, bidi controls) in a one-line value."""
+    if _CONTROL.search(value):
+        raise ValueError("must not contain control characters (line breaks, tabs, escapes)")
+    return value
+
+
+def _free_text(value: str) -> str:
+    if _CONTROL_IN_FREE_TEXT.search(value):
+        raise ValueError("must not contain control characters other than tabs and line breaks")
+    return value
+
+
 def _matcher(pattern: str, what: str, max_len: int | None = None) -> Callable[[str], str]:
     compiled = re.compile(pattern)
 
     def check(value: str) -> str:
         if max_len is not None and len(value) > max_len:
             raise ValueError(f"'{value}' is too long for {what} (at most {max_len} characters)")
-        if not compiled.match(value):
+        if not compiled.fullmatch(value):
             raise ValueError(f"'{value}' is not {what}")
         return value
 
@@ -78,14 +99,40 @@ DnsSubdomain = _text_type(
     253,
 )
 EnvName = _text_type(ENV_NAME, "a valid environment variable name")
-SecretKey = _text_type(SECRET_KEY, "a valid secret key: use letters, digits, '-', '_' and '.'", 253)
+
+
+def _secret_key(value: str) -> str:
+    """As Kubernetes checks a Secret key: the kubelet's volume layout owns `.`, `..` and `..x`."""
+    if value in (".", "..") or value.startswith(".."):
+        raise ValueError(f"'{value}' is not a valid secret key: it must not be '.' or start with '..'")
+    return value
+
+
+def _no_dot_segments(value: str) -> str:
+    """`a/./b` and `a/../b` would name another path than written (and collide on disk)."""
+    if any(segment in (".", "..") for segment in value.split("/")):
+        raise ValueError(f"'{value}' is not a valid Vault path: no '.' or '..' segments")
+    return value
+
+
+SecretKey = _text_type(
+    SECRET_KEY,
+    "a valid secret key: use letters, digits, '-', '_' and '.'",
+    253,
+    AfterValidator(_secret_key),
+)
 VaultPath = _text_type(
     VAULT_PATH,
     "a valid Vault path: segments of letters, digits, '_', '-' and '.', separated by '/', "
     "with no leading or trailing '/'",
+    None,
+    AfterValidator(_no_dot_segments),
 )
 VaultGrant = _text_type(
-    VAULT_GRANT, "a valid Vault path: segments separated by '/', '+' for any one segment, '*' at the end"
+    VAULT_GRANT,
+    "a valid Vault path: segments separated by '/', '+' for any one segment, '*' at the end",
+    None,
+    AfterValidator(_no_dot_segments),
 )
 FileName = _text_type(
     FILE_NAME, "a valid file name: letters, digits, '.', '_' and '-', not starting with '.'", 253
@@ -100,7 +147,14 @@ def duration_seconds(text: str) -> int:
 
 
 Duration = _text_type(DURATION, "a valid duration such as 90s, 15m or 1h")
-Text = Annotated[str, BeforeValidator(as_text), WithJsonSchema({"type": "string"})]
+# One-line settings and paths (a file name, an address, a resource name): no control characters.
+Text = Annotated[
+    str, BeforeValidator(as_text), AfterValidator(no_control), WithJsonSchema({"type": "string"})
+]
+# Free text (commands, arguments, env values): tabs and line breaks allowed, other controls not.
+FreeText = Annotated[
+    str, BeforeValidator(as_text), AfterValidator(_free_text), WithJsonSchema({"type": "string"})
+]
 Capability = _text_type(r"^[A-Z_]+$", "a capability name such as NET_BIND_SERVICE (upper case)")
 
 PORT_NAME = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
@@ -135,9 +189,9 @@ LocalhostProfile = _text_type(
 
 def _label_key(value: str) -> str:
     prefix, slash, name = value.rpartition("/")
-    if slash and not re.match(DNS_SUBDOMAIN, prefix):
+    if slash and not re.fullmatch(DNS_SUBDOMAIN, prefix):
         raise ValueError(f"'{value}' is not a valid label key: the prefix must be a DNS subdomain")
-    if len(name) > 63 or not re.match(LABEL_NAME, name):
+    if len(name) > 63 or not re.fullmatch(LABEL_NAME, name):
         raise ValueError(
             f"'{value}' is not a valid label key: at most 63 letters, digits, '-', '_' or '.', "
             "starting and ending with a letter or digit"
@@ -146,7 +200,7 @@ def _label_key(value: str) -> str:
 
 
 def _label_value(value: str) -> str:
-    if len(value) > 63 or not re.match(LABEL_VALUE, value):
+    if len(value) > 63 or not re.fullmatch(LABEL_VALUE, value):
         raise ValueError(
             f"'{value}' is not a valid label value: at most 63 letters, digits, '-', '_' or '.', "
             "starting and ending with a letter or digit"
@@ -167,7 +221,7 @@ Labels = dict[LabelKey, LabelValue]
 
 
 def _kube_version(value: str) -> str:
-    if not re.match(KUBE_VERSION, value):
+    if not re.fullmatch(KUBE_VERSION, value):
         raise ValueError(f"'{value}' is not a Kubernetes minor version such as \"1.30\"")
     minor = int(value.split(".")[1])
     if not MIN_MINOR <= minor <= MAX_MINOR:
@@ -198,6 +252,7 @@ Cidr = Annotated[str, BeforeValidator(as_text), AfterValidator(_cidr), WithJsonS
 
 
 def _abs_path(value: str) -> str:
+    no_control(value)
     if not value.startswith("/") or "/../" in f"{value}/":
         raise ValueError(f"'{value}' must be an absolute path without '..'")
     return value
@@ -212,7 +267,7 @@ AbsPath = Annotated[
 
 
 def _image(value: str) -> str:
-    if not value or any(c.isspace() for c in value) or value != value.strip():
+    if not value or any(c.isspace() for c in value) or _CONTROL.search(value):
         raise ValueError(f"'{value}' is not a container image reference")
     return value
 

@@ -23,7 +23,7 @@ def _parse_port(value: Any) -> Any:
     if isinstance(value, int) and not isinstance(value, bool):
         return {"port": value}
     if isinstance(value, str):
-        match = _PORT.match(value)
+        match = _PORT.fullmatch(value)
         if not match:
             raise ValueError(f"'{value}' is not a port: write 5432, 5432/TCP or postgres:5432/TCP")
         out: dict[str, Any] = {"port": int(match["port"]), "protocol": match["proto"] or "TCP"}

@@ -9,6 +9,9 @@ from pydantic import Field, StrictBool, StrictStr, model_validator
 from secureai.model.base import Int, Model, exactly_one
 from secureai.model.names import DnsLabel, EnvName, SecretKey, Text, VaultPath
 
+# Kubernetes refuses a Secret whose data exceeds 1 MiB.
+MAX_SECRET_BYTES = 1024 * 1024
+
 
 class Generate(Model):
     length: Int = Field(32, ge=16, le=4096)
@@ -33,6 +36,9 @@ class ValueSource(Model):
     @model_validator(mode="after")
     def _one_source(self) -> ValueSource:
         exactly_one(self, ("from_env", "from_file", "generate", "from_vault", "literal"), "a secret value")
+        if self.literal is not None and len(self.literal.encode("utf-8", "surrogatepass")) > MAX_SECRET_BYTES:
+            # Kubernetes refuses a Secret over 1 MiB; the value is not repeated (it is secret).
+            raise ValueError("the literal is larger than 1 MiB, more than a Kubernetes Secret holds")
         return self
 
 

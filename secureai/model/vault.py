@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any
 
 from pydantic import Discriminator, Field, PlainValidator, Tag, WithJsonSchema
@@ -24,6 +25,11 @@ def _plain_scalar(value: Any) -> bool | int | float | str:
     if isinstance(value, int):
         return int(value)
     if isinstance(value, float):
+        if not math.isfinite(value):
+            # JSON has no NaN or infinity: Vault would be sent text it cannot parse.
+            raise ValueError(
+                "NaN and infinities are not numbers Vault can store; quote the value to store text"
+            )
         return float(value)
     got = "nothing" if value is None else "a list" if isinstance(value, list) else type(value).__name__
     raise ValueError(

@@ -8,7 +8,7 @@ from pydantic import Field, StrictBool
 
 from secureai.model.base import INT32_MAX, Annotations, Int, Model
 from secureai.model.containers import Container, ContainerFields
-from secureai.model.names import DnsLabel, DnsSubdomain, Labels, Quantity, Text
+from secureai.model.names import DnsLabel, DnsSubdomain, FreeText, Labels, Quantity, Text
 from secureai.model.scheduling import Affinity, Toleration, TopologySpreadConstraint
 from secureai.model.services import Service
 from secureai.model.storage import Volume
@@ -41,7 +41,7 @@ class HardeningException(Model):
     """One hardened default relaxed for this workload, with the reason written down."""
 
     rule: ExceptionRule
-    because: Text = Field(min_length=10, description="why this workload cannot run with the default")
+    because: FreeText = Field(min_length=10, description="why this workload cannot run with the default")
 
 
 class Workload(ContainerFields):
