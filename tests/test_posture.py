@@ -217,7 +217,12 @@ def test_pull_secrets_and_services(tmp_path: Path) -> None:
         "metadata": {"name": "vllm", "namespace": "llm"},
         "spec": {"template": {"metadata": {"labels": {"app": "vllm"}}, "spec": pod}},
     }
-    secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "regcred", "namespace": "llm"}, "data": {".dockerconfigjson": "x"}}
+    secret = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "regcred", "namespace": "llm"},
+        "data": {".dockerconfigjson": "x"},
+    }
     service = {
         "apiVersion": "v1",
         "kind": "Service",
@@ -228,7 +233,10 @@ def test_pull_secrets_and_services(tmp_path: Path) -> None:
         "demo",
         "dev",
         "1.30",
-        tuple(Resource(f"kubernetes:x:{m['kind']}", m["metadata"]["name"], m) for m in (deployment, secret, service)),
+        tuple(
+            Resource(f"kubernetes:x:{m['kind']}", m["metadata"]["name"], m)
+            for m in (deployment, secret, service)
+        ),
     )
     inv = inventory(plan)
     [item] = secret_items(inv)

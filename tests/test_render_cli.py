@@ -178,7 +178,7 @@ def test_an_unwritable_output_is_an_error_not_a_crash(tmp_path: Path) -> None:
     blocker.write_text("a file, not a folder", encoding="utf-8")
     result = runner.invoke(app, ["render", str(write_spec(tmp_path, SPEC)), "-o", str(blocker / "out")])
     assert result.exit_code == 2
-    assert f"error: cannot write {blocker / 'out' / 'kubernetes'}: Not a directory" in result.output
+    assert f"error: cannot write {blocker / 'out'}: Not a directory" in result.output
     assert "internal error" not in result.output
 
 

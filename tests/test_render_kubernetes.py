@@ -23,6 +23,7 @@ from secureai.model.spec import Spec
 from secureai.pipeline import compile_path
 from secureai.render import MARKER, RenderError, render_files, write_tree
 from secureai.render.kubernetes import kubernetes_files, quoting_dumper, stream, to_yaml
+from secureai.render.tree import digest
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).resolve().parent / "golden"
@@ -295,7 +296,8 @@ def test_write_tree_writes_marker_and_removes_stale_files(tmp_path: Path) -> Non
     out = tmp_path / "out"
     written = write_tree({"kubernetes/a.yaml": "a: 1\n", "vault/p/x.hcl": "x\n"}, out)
     assert written == [out / "kubernetes/a.yaml", out / "vault/p/x.hcl"]
-    assert (out / MARKER).read_text().splitlines()[1:] == ["kubernetes/a.yaml", "vault/p/x.hcl"]
+    entries = [line for line in (out / MARKER).read_text().splitlines() if not line.startswith("#")]
+    assert entries == [digest("a: 1\n") + "  kubernetes/a.yaml", digest("x\n") + "  vault/p/x.hcl"]
     write_tree({"kubernetes/b.yaml": "b: 1\n"}, out)
     assert not (out / "kubernetes/a.yaml").exists() and not (out / "vault").exists()
     assert (out / "kubernetes/b.yaml").read_text() == "b: 1\n"
@@ -317,17 +319,20 @@ def test_write_tree_rejects_bad_paths_and_files(tmp_path: Path) -> None:
             write_tree({bad: "x"}, tmp_path / "o")
     (tmp_path / "file").write_text("x")
     with pytest.raises(RenderError, match="not a directory"):
-        write_tree({"a": "x"}, tmp_path / "file")
+        write_tree({"kubernetes/a": "x"}, tmp_path / "file")
+    with pytest.raises(RenderError, match="not a plain relative path"):
+        write_tree({"elsewhere/a": "x"}, tmp_path / "o")
 
 
 def test_tampered_marker_cannot_delete_outside(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    write_tree({"a.yaml": "a\n"}, out)
+    write_tree({"kubernetes/a.yaml": "a\n"}, out)
     victim = tmp_path / "victim.txt"
     victim.write_text("keep")
-    (out / MARKER).write_text("../victim.txt\n/etc/hosts\na.yaml\n")
-    write_tree({"b.yaml": "b\n"}, out)
-    assert victim.read_text() == "keep" and not (out / "a.yaml").exists()
+    keep, a = digest("keep"), digest("a\n")
+    (out / MARKER).write_text(f"{keep}  ../victim.txt\n{keep}  /etc/hosts\n{a}  kubernetes/a.yaml\n")
+    write_tree({"kubernetes/b.yaml": "b\n"}, out)
+    assert victim.read_text() == "keep" and not (out / "kubernetes/a.yaml").exists()
 
 
 def test_private_files(tmp_path: Path) -> None:

@@ -262,7 +262,10 @@ def tls_bao(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[BaoServe
     ]
     with log.open("wb") as out:
         process = subprocess.Popen(
-            command, stdout=out, stderr=subprocess.STDOUT, env={"PATH": os.environ.get("PATH", ""), "HOME": str(home)}
+            command,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env={"PATH": os.environ.get("PATH", ""), "HOME": str(home)},
         )
     try:
         ca = home / "vault-ca.pem"

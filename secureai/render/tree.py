@@ -1,0 +1,322 @@
+"""Write a rendered tree into a directory: atomically, under a lock, deleting only what it wrote.
+
+- **Ownership.** The marker `.secureai-render` lists every file render wrote with the SHA-256
+  of its content. Render writes into a non-empty directory only if it holds a marker (or with
+  `force`). It deletes a file only when the marker lists it, the file still has the listed
+  content, and it lies where render writes (`kubernetes/`, `vault/`, `secret-templates/`): a
+  planted or hand-edited marker can at most make render delete copies of what render itself
+  would write; a file changed by hand, or not listed, is left alone.
+- **Atomicity.** The new tree is written into a temporary directory beside the output and
+  swapped in by `rename`, so an interrupted render (Ctrl-C, SIGTERM, a full disk) leaves the
+  previous tree (or nothing) and the next render runs normally. When the output also holds
+  files render cannot prove it wrote (written with `force`, or edited since), those are kept:
+  each new file is then moved into place atomically and the marker is written last.
+- **Locking.** A render holds an exclusive `flock` on the output's parent directory, so two
+  renders into one place run one after the other instead of interleaving.
+- **Modes.** With `private` (secret values revealed) files are 0600 and every directory of
+  the tree, the output directory included, is 0700, on a first render and on a re-render.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import os
+import re
+import shutil
+import signal
+import stat
+import tempfile
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager, suppress
+from pathlib import Path, PurePosixPath
+from types import FrameType
+
+MARKER = ".secureai-render"
+_MARKER_HEADER = (
+    "# written by `secureai render`: sha256 and path of each file it wrote; render deletes a\n"
+    "# listed file only while it still has this content\n"
+)
+# The top-level folders render writes; nothing outside them is ever deleted.
+RENDERED_ROOTS = ("kubernetes", "vault", "secret-templates")
+_ENTRY = re.compile(r"([0-9a-f]{64})  (.+)")
+LOCK_WAIT_SECONDS = 60.0
+
+
+class RenderError(Exception):
+    """The output cannot be written as asked; the message says why and what to do."""
+
+
+class _Interrupted(Exception):
+    """SIGTERM while writing: unwinds like Ctrl-C, so the temporary tree is removed."""
+
+
+def digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def write_tree(
+    files: Mapping[str, str], out_dir: Path, force: bool = False, *, private: bool = False
+) -> list[Path]:
+    """Write `files` (relative POSIX path -> text) under `out_dir`; the written paths, sorted."""
+    relative = {path: checked(path) for path in sorted(files)}
+    if out_dir.exists() and not out_dir.is_dir():
+        raise RenderError(f"{out_dir} exists and is not a directory")
+    if out_dir.is_symlink():
+        raise RenderError(f"refusing to write through symbolic link {out_dir}")
+    try:
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:  # a parent is a file
+        raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(out_dir)) from None
+    with _locked(out_dir.parent, out_dir), _term_as_interrupt():
+        previous = _claim(out_dir, force)
+        staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.secureai-tmp-", dir=out_dir.parent))
+        try:
+            _fill(staging, files, relative, private)
+            written = _swap_in(staging, out_dir, previous, files, private)
+        finally:
+            with suppress(FileNotFoundError):
+                shutil.rmtree(staging)
+    return written
+
+
+def checked(path: str) -> PurePosixPath:
+    rel = PurePosixPath(path)
+    if (
+        rel.is_absolute()
+        or not rel.parts
+        or ".." in rel.parts
+        or "." in path.split("/")
+        or path == MARKER
+        or rel.parts[0] not in RENDERED_ROOTS
+    ):
+        raise RenderError(f"refusing to write {path!r}: not a plain relative path under {RENDERED_ROOTS}")
+    return rel
+
+
+def read_marker(out_dir: Path) -> dict[str, str | None]:
+    """path -> sha256 listed by the marker (None for a line without one, as older renders
+    wrote: such a file is ours to overwrite but never proven enough to delete)."""
+    entries: dict[str, str | None] = {}
+    marker = out_dir / MARKER
+    if marker.is_symlink() or not marker.is_file():
+        return entries
+    for line in marker.read_text(encoding="utf-8", errors="replace").splitlines():
+        if not line or line.startswith("#"):
+            continue
+        match = _ENTRY.fullmatch(line)
+        entries[match[2] if match else line] = match[1] if match else None
+    return entries
+
+
+def _claim(out_dir: Path, force: bool) -> dict[str, str | None]:
+    """Check that `out_dir` is ours to write; the files and hashes the last render listed."""
+    if (out_dir / MARKER).is_file():
+        return read_marker(out_dir)
+    if out_dir.is_dir() and any(out_dir.iterdir()) and not force:
+        raise RenderError(
+            f"{out_dir} is not empty and was not written by secureai render (no {MARKER}); "
+            "choose an empty directory, or pass --force to write into it anyway"
+        )
+    return {}
+
+
+def _fill(
+    staging: Path, files: Mapping[str, str], relative: Mapping[str, PurePosixPath], private: bool
+) -> None:
+    dir_mode = 0o700 if private else 0o777 & ~_umask()
+    os.chmod(staging, dir_mode)  # mkdtemp makes it 0700
+    for path, rel in relative.items():
+        target = staging.joinpath(*rel.parts)
+        _make_dirs(staging, target.parent, dir_mode)
+        _write(target, files[path], private)
+    _write(staging / MARKER, _marker_text(files), private)
+
+
+def _swap_in(
+    staging: Path, out_dir: Path, previous: Mapping[str, str | None], files: Mapping[str, str], private: bool
+) -> list[Path]:
+    written = [out_dir.joinpath(*checked(p).parts) for p in sorted(files)]
+    if not out_dir.exists():
+        os.rename(staging, out_dir)
+        return written
+    if _only_proven_files(out_dir, previous):
+        # Everything there is a render's own unchanged output: replace the whole tree.
+        old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.secureai-old-", dir=out_dir.parent))
+        os.rename(out_dir, old / "tree")
+        os.rename(staging, out_dir)
+        shutil.rmtree(old)
+        return written
+    _merge(staging, out_dir, previous, files, private)
+    return written
+
+
+def _only_proven_files(out_dir: Path, previous: Mapping[str, str | None]) -> bool:
+    for path, kind in _entries(out_dir):
+        if path == MARKER and kind == "file":
+            continue
+        if kind == "dir":
+            continue
+        if kind != "file" or not _proven(out_dir, path, previous):
+            return False
+    return True
+
+
+def _proven(out_dir: Path, path: str, previous: Mapping[str, str | None]) -> bool:
+    """`path` is listed with a hash, lies where render writes, and still has that content."""
+    wanted = previous.get(path)
+    if wanted is None:
+        return False
+    try:
+        rel = checked(path)
+    except RenderError:
+        return False
+    target = out_dir.joinpath(*rel.parts)
+    try:
+        if any(p.is_symlink() for p in [target, *target.parents] if p != out_dir and out_dir in p.parents):
+            return False
+        if not stat.S_ISREG(os.lstat(target).st_mode):
+            return False
+        return hashlib.sha256(target.read_bytes()).hexdigest() == wanted
+    except OSError:
+        return False
+
+
+def _merge(
+    staging: Path, out_dir: Path, previous: Mapping[str, str | None], files: Mapping[str, str], private: bool
+) -> None:
+    """Into a directory holding files render cannot prove it wrote: file by file."""
+    dir_mode = 0o700 if private else 0o777 & ~_umask()
+    if private:
+        os.chmod(out_dir, 0o700)
+    for path in sorted(files):
+        rel = checked(path)
+        _no_symlinks(out_dir, rel)
+        target = out_dir.joinpath(*rel.parts)
+        _make_dirs(out_dir, target.parent, dir_mode)
+        os.replace(staging.joinpath(*rel.parts), target)  # atomic: old or new, never half
+    for path in sorted(set(previous) - set(files)):
+        if _proven(out_dir, path, previous):
+            target = out_dir.joinpath(*checked(path).parts)
+            target.unlink()
+            _remove_empty_parents(out_dir, target)
+    _no_symlinks(out_dir, PurePosixPath(MARKER))
+    os.replace(staging / MARKER, out_dir / MARKER)  # last: it vouches for what is now there
+
+
+def _entries(root: Path) -> Iterator[tuple[str, str]]:
+    """(relative POSIX path, 'file' | 'dir' | 'other') below `root`, without following links."""
+    stack = [root]
+    while stack:
+        folder = stack.pop()
+        with os.scandir(folder) as it:
+            for entry in it:
+                path = Path(entry.path)
+                rel = path.relative_to(root).as_posix()
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append(path)
+                    yield rel, "dir"
+                elif entry.is_file(follow_symlinks=False):
+                    yield rel, "file"
+                else:
+                    yield rel, "other"
+
+
+def _no_symlinks(out_dir: Path, rel: PurePosixPath) -> None:
+    """Refuse a path whose file or folders inside `out_dir` are symbolic links.
+
+    The output is often a Git checkout, and Git stores symlinks: one planted at
+    `kubernetes/040-secret-....yaml` (or at `kubernetes/`) would make render overwrite the file
+    it points to, outside the tree, with manifests or revealed secret values.
+    """
+    current = out_dir
+    for part in rel.parts:
+        current = current / part
+        if current.is_symlink():
+            raise RenderError(f"refusing to write through symbolic link {current}")
+
+
+def _make_dirs(root: Path, folder: Path, mode: int) -> None:
+    """`folder` and its parents below `root`, each with `mode` (also when they exist)."""
+    chain = [folder, *folder.parents]
+    for directory in reversed(chain[: chain.index(root)] if root in chain else [folder]):
+        if directory.is_symlink():
+            raise RenderError(f"refusing to write through symbolic link {directory}")
+        with suppress(FileExistsError):
+            directory.mkdir(mode=mode)
+        os.chmod(directory, mode)
+
+
+def _write(target: Path, text: str, private: bool) -> None:
+    # O_NOFOLLOW: a symlink swapped in after the check still is not followed.
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
+    fd = os.open(target, flags, 0o600 if private else 0o666)
+    if private:
+        os.fchmod(fd, 0o600)  # an existing file keeps its mode through O_CREAT
+    with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+        handle.write(text)
+
+
+def _marker_text(files: Mapping[str, str]) -> str:
+    return _MARKER_HEADER + "".join(f"{digest(files[p])}  {p}\n" for p in sorted(files))
+
+
+def _remove_empty_parents(out_dir: Path, target: Path) -> None:
+    for parent in target.parents:
+        if parent == out_dir or out_dir not in parent.parents or any(parent.iterdir()):
+            break
+        parent.rmdir()
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+@contextmanager
+def _locked(parent: Path, out_dir: Path) -> Iterator[None]:
+    """An exclusive flock on the parent directory (no lock file left behind), waited for."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: no locking
+        yield
+        return
+    fd = os.open(parent, os.O_RDONLY)
+    try:
+        deadline = time.monotonic() + LOCK_WAIT_SECONDS
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise RenderError(
+                        f"another secureai render is writing next to {out_dir}; "
+                        "try again when it has finished"
+                    ) from None
+                time.sleep(0.05)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+@contextmanager
+def _term_as_interrupt() -> Iterator[None]:
+    """SIGTERM raises while the tree is written, so cleanup runs as for Ctrl-C."""
+
+    def handler(_signum: int, _frame: FrameType | None) -> None:
+        raise _Interrupted
+
+    try:
+        previous = signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    except _Interrupted:
+        raise KeyboardInterrupt from None
+    finally:
+        signal.signal(signal.SIGTERM, previous)
