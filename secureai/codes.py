@@ -93,6 +93,7 @@ CODES: dict[str, str] = {
     "SA252": "label owned by secureai replaced",
     "SA253": "namespaces lack kubernetes.io/metadata.name before 1.21",
     "SA254": "Vault reader in a default-deny namespace with no vault.network",
+    "SA255": "two spec entries would get the same generated name",
     # vault
     "SA300": "Vault used without a vault section",
     "SA301": "Vault grant to an undeclared path",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from secureai.compile.collisions import check_collisions
 from secureai.compile.kubernetes import compile_kubernetes
 from secureai.compile.plan import Plan, Resource
 from secureai.compile.pss import check_pod_security
@@ -29,5 +30,6 @@ def compile_spec(spec: Spec) -> Result[Plan]:
         resources=tuple(resources),
         settings=settings,
     )
+    diagnostics.extend(check_collisions(plan))
     diagnostics.extend(check_pod_security(spec, plan))
     return Result(plan, diagnostics)

@@ -19,6 +19,7 @@ from typing import Any
 
 from secureai.compile.plan import Plan, Resource, SecretValue
 from secureai.compile.vault import AUTH_ROLE, KV_SECRET, POLICY, ROLE_ADDRESS_FIELDS
+from secureai.render.tree import RenderError
 
 Reveal = Callable[[SecretValue], str]
 
@@ -26,7 +27,10 @@ Reveal = Callable[[SecretValue], str]
 def vault_files(plan: Plan, reveal: Reveal | None = None) -> dict[str, str]:
     files: dict[str, str] = {}
     for resource in plan.of_provider("vault"):
-        files.update(_files_of(resource, reveal))
+        for path, text in _files_of(resource, reveal).items():
+            if path in files:  # compile refuses such specs (SA255); never overwrite silently
+                raise RenderError(f"two Vault resources render to {path}")
+            files[path] = text
     return dict(sorted(files.items()))
 
 

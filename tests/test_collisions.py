@@ -1,0 +1,73 @@
+"""Two spec entries never silently share a generated name: the spec is refused, naming both."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from specutil import messages
+
+from secureai.compile.collisions import check_collisions
+from secureai.compile.plan import Plan, Resource
+
+VAULT = """\
+version: 1
+project: p
+kubernetes: {{ version: "1.30" }}
+namespaces: {{ {ns1}: {{}}, {ns2}: {{}} }}
+vault: {{ podAddress: "https://vault.example:8200", network: [{{ cidr: 10.0.0.1/32 }}] }}
+vaultSecrets:
+  x/y: {{ data: {{ k: 1 }} }}
+workloads:
+  {w1}: {{ namespace: {ns1}, image: "i:1", runAsUser: 1000, resources: {{ limits: {{ cpu: "1" }} }}, vault: {{ read: [x/y] }} }}
+  {w2}: {{ namespace: {ns2}, image: "i:1", runAsUser: 1000, resources: {{ limits: {{ cpu: "1" }} }}, vault: {{ read: [x/y] }} }}
+"""
+
+
+@pytest.mark.parametrize(
+    ("ns1", "w1", "ns2", "w2", "name"),
+    [("a", "b-c", "a-b", "c", "p-a-b-c"), ("x", "y-z-w", "x-y-z", "w", "p-x-y-z-w")],
+)
+def test_vault_names_that_meet_are_refused(
+    tmp_path: Path, ns1: str, w1: str, ns2: str, w2: str, name: str
+) -> None:
+    found = [m for m in messages(tmp_path, VAULT.format(ns1=ns1, w1=w1, ns2=ns2, w2=w2)) if "SA255" in m]
+    first = found[0].split("\n")[0]
+    assert first.endswith(
+        f"error[SA255]: workloads.{w2}.vault and workloads.{w1}.vault would both become Vault policy "
+        f"'{name}'; one would silently replace the other"
+    ), first
+    assert any(f"Vault auth role '{name}'" in m for m in found)
+
+
+def test_names_that_do_not_meet_pass(tmp_path: Path) -> None:
+    text = VAULT.format(ns1="a", w1="b", ns2="a-b", w2="c")
+    assert not [m for m in messages(tmp_path, text) if "SA255" in m]
+
+
+def _secret(source: tuple[str, ...], namespace: str, name: str, logical: str) -> Resource:
+    return Resource(
+        type="kubernetes:core/v1:Secret",
+        name=logical,
+        properties={"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name, "namespace": namespace}},
+        source=source,
+    )
+
+
+@pytest.mark.parametrize(
+    ("second", "collides"),
+    [
+        (_secret(("secrets", "t"), "ml", "s", "ml/t"), True),  # same object, other Plan key
+        (_secret(("secrets", "t"), "ml", "t", "ml/s"), True),  # same Plan key
+        (_secret(("secrets", "t"), "other", "s", "other/s"), False),
+        (_secret(("secrets", "s"), "ml", "s", "ml/s"), False),  # one entry, not two
+    ],
+)
+def test_plan_check_on_kubernetes_objects(second: Resource, collides: bool) -> None:
+    first = _secret(("secrets", "s"), "ml", "s", "ml/s")
+    plan = Plan(project="p", environment="dev", kubernetes_version="1.30", resources=(first, second))
+    found = check_collisions(plan)
+    assert bool(found) is collides
+    if collides:
+        assert found[0].code == "SA255" and found[0].path == ("secrets", "t")
+        assert "secrets.t and secrets.s would both become Secret" in found[0].message
