@@ -68,6 +68,8 @@ CODES: dict[str, str] = {
     "SA162": "list/watch on secrets allowed explicitly",
     "SA163": "wildcard in an access grant",
     "SA164": "names cannot limit create or deletecollection",
+    "SA165": "named secrets granted cluster-wide (that name in every namespace)",
+    "SA166": "API token in a default-deny namespace with no flow to the API server",
     # Pod Security Standards (after compile: what the namespace's admission would reject)
     "SA201": "privileged container",
     "SA202": "host namespaces",

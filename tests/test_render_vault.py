@@ -85,6 +85,7 @@ def test_role_file_is_the_api_body() -> None:
         '  "bound_service_account_names": [\n    "trainer"\n  ],\n'
         '  "bound_service_account_namespaces": [\n    "ml"\n  ],\n'
         '  "token_max_ttl": 3600,\n'
+        '  "token_no_default_policy": true,\n'
         '  "token_policies": [\n    "demo-ml-trainer"\n  ],\n'
         '  "token_ttl": 900\n'
         "}\n"

@@ -234,6 +234,18 @@ CASES = [
         "spec.yaml:7:1: error[SA300]: the spec declares vaultSecrets but has no 'vault' section",
     ),
     (
+        "SA165",
+        FULL
+        + "access:\n  reader:\n    namespace: ml\n    clusterWide: true\n    can:\n      - { verbs: [get], resources: [secrets], names: [db] }\n",
+        "spec.yaml:18:54: warning[SA165]: service account 'reader' is granted secrets db cluster-wide: a secret of that name in any namespace, not only the spec's",
+    ),
+    (
+        "SA166",
+        FULL
+        + "    serviceAccount: reader\naccess:\n  reader:\n    namespace: ml\n    can:\n      - { verbs: [get], resources: [pods] }\n",
+        "spec.yaml:8:3: warning[SA166]: workload 'trainer' gets an API token for the grants of 'reader', but default-deny namespace 'ml' lets it reach no API server",
+    ),
+    (
         "SA125",
         BASE + "secrets:\n  db:\n    namespace: ml\n    data: { p: { fromFile: /etc/shadow } }\n",
         "spec.yaml:10:28: warning[SA125]: secrets.db.data.p: fromFile reads a system or user credential file (password hashes, keys, cloud or cluster credentials)",

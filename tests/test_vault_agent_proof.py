@@ -107,6 +107,7 @@ def approle_login(vault: Any, role: Resource, home: Path) -> str:
         "auth/approle/role/trainer",
         data={
             "token_policies": props["token_policies"],
+            "token_no_default_policy": props["token_no_default_policy"],
             "token_ttl": props["token_ttl"],
             "token_max_ttl": props["token_max_ttl"],
         },

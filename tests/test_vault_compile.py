@@ -159,6 +159,7 @@ def test_auth_role_binds_service_account_namespace_and_policy() -> None:
         "bound_service_account_names": ["trainer"],
         "bound_service_account_namespaces": ["ml"],
         "token_policies": ["demo-ml-trainer"],
+        "token_no_default_policy": True,
         "token_ttl": 90,
         "token_max_ttl": 7200,
         "audience": "https://vault.example",

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from secureai.check.access import check_access
+from secureai.check.api_egress import check_api_egress
 from secureai.check.containers import check_containers
 from secureai.check.credentials import check_credentials
 from secureai.check.network import check_network
@@ -29,6 +30,7 @@ def run_checks(spec: Spec, base_dir: Path, environ: Mapping[str, str]) -> list[D
         *check_containers(spec),
         *check_network(spec),
         *check_access(spec),
+        *check_api_egress(spec),
         *check_vault(spec),
         *check_vault_paths(spec),
         *check_vault_delivery(spec),

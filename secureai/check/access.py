@@ -83,6 +83,18 @@ def _secrets(name: str, access: Access, rule: AccessRule, path: SpecPath) -> lis
                 hint="add 'names: [...]' with the secrets it needs",
             )
         ]
+    if rule.names and access.cluster_wide and set(rule.verbs) - _DISCLOSES_NOTHING:
+        # resourceNames match by name only: a ClusterRoleBinding grants that name everywhere.
+        return [
+            warning(
+                "SA165",
+                f"service account '{name}' is granted secrets {', '.join(rule.names)} cluster-wide: "
+                "a secret of that name in any namespace, not only the spec's",
+                (*path, "names"),
+                hint="drop 'clusterWide' so the grant stays in the account's namespace, or grant in "
+                "a namespaced entry per namespace",
+            )
+        ]
     return []
 
 

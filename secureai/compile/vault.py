@@ -121,6 +121,9 @@ def _role_properties(spec: Spec, settings: VaultSettings, name: str, policy_name
         "bound_service_account_names": [service_account_of(spec, name)],
         "bound_service_account_namespaces": [spec.workloads[name].namespace],
         "token_policies": [policy_name],
+        # Vault's `default` policy lets a token look itself up, manage its own leases and use
+        # cubbyhole: nothing a reader needs, so its tokens carry only their own policy.
+        "token_no_default_policy": True,
         "token_ttl": duration_seconds(settings.token_ttl),
         "token_max_ttl": duration_seconds(settings.token_max_ttl),
         "audience": settings.audience,
