@@ -215,6 +215,32 @@ def _api_server_egress(spec: Spec) -> Manifest:
     }
 
 
+# Cloud instance metadata (AWS, GCP, Azure; AWS's IPv6 one): it hands out the node's cloud
+# credentials to whoever asks, so a broad CIDR such as 0.0.0.0/0 does not include it.
+METADATA_ENDPOINTS = ("169.254.169.254/32", "fd00:ec2::254/128")
+
+
+def with_metadata_excluded(cidr: str, excepts: list[str]) -> list[str]:
+    """`excepts` plus each metadata endpoint `cidr` contains, unless `cidr` *is* that endpoint
+    (naming it is how a spec says it is wanted) or an except already covers it."""
+    import ipaddress
+
+    net = ipaddress.ip_network(cidr)
+    out = list(excepts)
+    for endpoint in METADATA_ENDPOINTS:
+        meta = ipaddress.ip_network(endpoint)
+        if meta.version != net.version or meta == net or not meta.subnet_of(net):  # type: ignore[arg-type]
+            continue
+        covered = any(
+            meta.subnet_of(e)  # type: ignore[arg-type]
+            for e in map(ipaddress.ip_network, excepts)
+            if e.version == meta.version
+        )
+        if not covered:
+            out.append(endpoint)
+    return out
+
+
 def to_np_peers(spec: Spec, default_ns: str | None, peer: Peer, here: str) -> list[Manifest]:
     """A spec peer as NetworkPolicy peers, seen from a policy in namespace `here`."""
     if peer.api_server:
@@ -222,8 +248,9 @@ def to_np_peers(spec: Spec, default_ns: str | None, peer: Peer, here: str) -> li
         return [{"ipBlock": {"cidr": c}} for c in (api.cidrs if api else [])]
     if peer.cidr is not None:
         block: Manifest = {"cidr": peer.cidr}
-        if peer.except_:
-            block["except"] = list(peer.except_)
+        excepts = with_metadata_excluded(peer.cidr, list(peer.except_))
+        if excepts:
+            block["except"] = excepts
         return [{"ipBlock": block}]
     out: Manifest = {}
     if peer.namespace_labels is not None:
