@@ -147,6 +147,7 @@ def test_every_workload_kind_is_hardened(kind: str) -> None:
     assert pod["securityContext"] == {
         "runAsNonRoot": True,
         "runAsUser": 10001,
+        "runAsGroup": 10001,  # not the image's primary group, often 0
         "seccompProfile": {"type": "RuntimeDefault"},
     }
     (container,) = pod["containers"]
@@ -880,3 +881,19 @@ def test_localhost_seccomp_profile_file_comes_from_the_spec(tmp_path: Path) -> N
         "error[SA100]: securityProfiles.p: 'seccompLocalhostProfile' goes with 'seccompProfile: Localhost'"
         in "\n".join(messages(tmp_path, wrong))
     )
+
+
+@pytest.mark.parametrize(
+    ("ids", "expected"),
+    [
+        ({"run_as_user": 10001}, 10001),
+        ({"run_as_user": 2000, "run_as_group": 3000}, 3000),
+        ({}, None),  # the image's user: its group is not known here
+    ],
+)
+def test_pods_get_a_non_zero_group_by_default(ids: dict[str, int], expected: int | None) -> None:
+    spec = make_spec(
+        workloads={"w": {"namespace": "ml", "image": "ghcr.io/acme/x:1.0", **ids}},
+    )
+    pod = pod_spec(one(compiled(spec), "Deployment", "w"))
+    assert pod["securityContext"].get("runAsGroup") == expected

@@ -99,7 +99,9 @@ def test_001_pod_security_policy_says_what_the_seed_said() -> None:
     assert psp["privileged"] is False and psp["allowPrivilegeEscalation"] is False
     assert psp["runAsUser"] == {"rule": "MustRunAsNonRoot"}
     assert psp["readOnlyRootFilesystem"] is True
-    assert psp["seLinux"] == psp["supplementalGroups"] == psp["fsGroup"] == {"rule": "RunAsAny"}
+    assert psp["seLinux"] == {"rule": "RunAsAny"}
+    non_root = {"rule": "MustRunAs", "ranges": [{"min": 1, "max": 65535}]}
+    assert psp["runAsGroup"] == psp["supplementalGroups"] == psp["fsGroup"] == non_root
     assert psp["requiredDropCapabilities"] == ["ALL"]
     reader = template(one(plan, "Deployment", "ai-data-reader"))["spec"]
     assert {"name": "datasets", "mountPath": "/datasets", "readOnly": True} in reader["containers"][0][

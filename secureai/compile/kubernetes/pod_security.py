@@ -14,9 +14,12 @@ def pod_security_context(ctx: PodContext) -> Manifest:
     out: Manifest = {"seccompProfile": _seccomp(ctx)}
     if profile.run_as_non_root and "runAsNonRoot" not in ctx.relaxed:
         out["runAsNonRoot"] = True
+    # Without runAsGroup a container runs with its image's primary group, often 0 (root's):
+    # files the image left group-writable for root become the workload's. Default: the user's id.
+    group = w.run_as_group if w.run_as_group is not None else (w.run_as_user or None)
     for key, value in (
         ("runAsUser", w.run_as_user),
-        ("runAsGroup", w.run_as_group),
+        ("runAsGroup", group),
         ("fsGroup", w.fs_group),
     ):
         if value is not None:

@@ -20,6 +20,7 @@ from secureai.model.spec import SecurityProfile, Spec
 from secureai.model.versions import PSP_REMOVED, VAP_BETA
 
 RBAC = "rbac.authorization.k8s.io/v1"
+_NON_ROOT_IDS = {"min": 1, "max": 65535}
 _SECCOMP = "seccomp.security.alpha.kubernetes.io"
 
 
@@ -92,8 +93,10 @@ def _psp(spec: Spec, name: str, p: SecurityProfile) -> Resource:
         "hostIPC": p.host_ipc,
         "runAsUser": {"rule": "MustRunAsNonRoot" if p.run_as_non_root else "RunAsAny"},
         "seLinux": {"rule": "RunAsAny"},
-        "supplementalGroups": {"rule": "RunAsAny"},
-        "fsGroup": {"rule": "RunAsAny"},
+        # Any group but 0 (root's): RunAsAny would let a pod run with, or add, group 0.
+        "runAsGroup": {"rule": "MustRunAs", "ranges": [dict(_NON_ROOT_IDS)]},
+        "supplementalGroups": {"rule": "MustRunAs", "ranges": [dict(_NON_ROOT_IDS)]},
+        "fsGroup": {"rule": "MustRunAs", "ranges": [dict(_NON_ROOT_IDS)]},
         "readOnlyRootFilesystem": p.read_only_root_filesystem,
     }
     if p.allowed_capabilities:
