@@ -131,7 +131,7 @@ def spec_files(paths: list[Path]) -> tuple[list[Path], list[Diagnostic], list[st
     empty: list[Diagnostic] = []
     skipped: list[str] = []
     for path in paths:
-        if path != STDIN and path.is_dir():
+        if path != STDIN and _is_dir(path):
             before = len(skipped)
             found = _walk(path, skipped)
             if not found:
@@ -149,6 +149,14 @@ def spec_files(paths: list[Path]) -> tuple[list[Path], list[Diagnostic], list[st
         for file in found:
             out.setdefault(os.path.abspath(file), file)
     return list(out.values()), empty, skipped
+
+
+def _is_dir(path: Path) -> bool:
+    """False also for a path the system cannot look up (too long): reading it then says why."""
+    try:
+        return path.is_dir()
+    except OSError:
+        return False
 
 
 def _walk(root: Path, skipped: list[str]) -> list[Path]:

@@ -180,6 +180,18 @@ def test_a_file_name_too_long_for_the_system_is_a_finding(tmp_path: Path, name: 
     assert code == 1 and "error[SA120]" in output and "cannot be looked up (File name too long)" in output
 
 
+@pytest.mark.parametrize("name", ["x" * 300, ("y" * 200 + "/") * 30 + "s.yaml"])
+@pytest.mark.parametrize("command", ["validate", "render"])
+def test_a_spec_path_too_long_for_the_system_is_unreadable_input(
+    tmp_path: Path, name: str, command: str
+) -> None:
+    args = [command, str(tmp_path / name)] + (["-o", str(tmp_path / "out")] if command == "render" else [])
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert "error[SA000]: cannot read the file: File name too long" in result.output
+    assert "internal error" not in result.output
+
+
 @pytest.mark.parametrize("fmt", ["sarif", "json", "text"])
 def test_a_file_name_that_is_not_utf8(tmp_path: Path, fmt: str) -> None:
     raw = os.fsencode(str(tmp_path)) + b"/sp\xffec.yaml"
