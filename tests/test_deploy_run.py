@@ -602,6 +602,15 @@ def test_generated_values_are_redacted_too(home: Path) -> None:
     assert token not in caught.value.text()
 
 
+@pytest.fixture(autouse=True)
+def interactive_sigint() -> Iterator[None]:
+    # A shell starts background jobs with SIGINT ignored, and Python then installs no handler;
+    # these tests describe a CLI run from a terminal, so give them the terminal's handler.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
 def ctrl_c() -> None:
     """What the terminal does on Ctrl-C, as far as this process sees it."""
     signal.raise_signal(signal.SIGINT)
