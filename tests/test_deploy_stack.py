@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import inspect
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +15,15 @@ from pulumi import automation as auto
 from secureai.compile.plan import Plan, Resource
 from secureai.deploy.errors import INSTALL_URL, DeployError
 from secureai.deploy.run import preview
-from secureai.deploy.stack import ENGINE_CALLS, DeployOptions, StackRequest, check_sdk, local_stack
+from secureai.deploy.stack import (
+    DYNAMIC_PROVIDER,
+    ENGINE_CALLS,
+    DeployOptions,
+    StackRequest,
+    check_sdk,
+    dynamic_provider_env,
+    local_stack,
+)
 
 PASSPHRASE = "pass-phrase-for-tests"
 
@@ -46,6 +57,12 @@ def test_local_stack_passes_settings_to_the_automation_api(
         return "the-stack"
 
     monkeypatch.setattr(auto, "create_or_select_stack", fake_create_or_select_stack)
+    # A dynamic-provider host on PATH (as the official CLI has): nothing is added to the env.
+    host_dir = tmp_path / "bin"
+    host_dir.mkdir()
+    (host_dir / DYNAMIC_PROVIDER).write_text("#!/bin/sh\n", encoding="utf-8")
+    (host_dir / DYNAMIC_PROVIDER).chmod(0o755)
+    monkeypatch.setenv("PATH", f"{host_dir}{os.pathsep}{os.environ.get('PATH', '')}")
     state = tmp_path / "state"
     assert local_stack(request(tmp_path, f"file://{state}")) == "the-stack"
     assert seen["stack_name"] == "dev"
@@ -158,3 +175,38 @@ def test_without_the_cli_preview_says_how_to_install_it(
     assert caught.value.kind == "cli-missing"
     assert "pulumi" in caught.value.message
     assert INSTALL_URL in (caught.value.hint or "")
+
+
+def test_a_dynamic_provider_host_is_provided_when_the_cli_has_none(tmp_path: Path) -> None:
+    """A pulumi CLI built from Go modules ships no `pulumi-resource-pulumi-python`: secureai
+    writes one into the work dir and puts it first on the pulumi child's PATH (only there)."""
+    cli_dir = tmp_path / "cli"
+    cli_dir.mkdir()
+    (cli_dir / "pulumi").write_text("#!/bin/sh\n", encoding="utf-8")
+    (cli_dir / "pulumi").chmod(0o755)
+    env = dynamic_provider_env(tmp_path / "ws", {"PATH": str(cli_dir)})
+    host = tmp_path / "ws" / ".secureai-bin" / DYNAMIC_PROVIDER
+    assert env == {"PATH": f"{host.parent}{os.pathsep}{cli_dir}"}
+    assert host.read_text(encoding="utf-8") == (
+        f'#!/bin/sh\nexec {sys.executable} -u -m secureai.pulumi.dynamic_host "$@"\n'
+    )
+    assert os.access(host, os.X_OK)
+    assert "PATH" not in os.environ or str(host.parent) not in os.environ["PATH"]
+    # The host starts and announces its port as the engine expects (a number on stdout).
+    process = subprocess.Popen([str(host)], stdout=subprocess.PIPE)
+    try:
+        assert process.stdout is not None
+        assert process.stdout.readline().strip().isdigit()
+    finally:
+        process.kill()
+        process.wait()
+
+
+def test_no_host_is_written_beside_an_official_cli(tmp_path: Path) -> None:
+    cli_dir = tmp_path / "cli"
+    cli_dir.mkdir()
+    for name in ("pulumi", DYNAMIC_PROVIDER):
+        (cli_dir / name).write_text("#!/bin/sh\n", encoding="utf-8")
+        (cli_dir / name).chmod(0o755)
+    assert dynamic_provider_env(tmp_path / "ws", {"PATH": str(cli_dir)}) == {}
+    assert not (tmp_path / "ws").exists()

@@ -107,7 +107,10 @@ def test_markdown_json_and_sarif(tmp_path: Path) -> None:
     assert [c["kind"] for c in doc["changes"]] == ["new-reader", "widened-flow", "new-outside", "new-token"]
     sarif = json.loads(run("diff", old, new, "--format", "sarif", "--fail-on", "new-reader").stdout)
     results = sarif["runs"][0]["results"]
-    assert [(r["ruleId"], r["level"], r["locations"][0]["physicalLocation"]["region"]["startLine"]) for r in results] == [
+    assert [
+        (r["ruleId"], r["level"], r["locations"][0]["physicalLocation"]["region"]["startLine"])
+        for r in results
+    ] == [
         ("SA420", "error", 33),
         ("SA421", "warning", 23),
         ("SA422", "warning", 28),
@@ -151,14 +154,27 @@ def _plan(pod: dict, container: dict, service_type: str | None):
             "apiVersion": "apps/v1",
             "kind": "Deployment",
             "metadata": {"name": "web", "namespace": "ml"},
-            "spec": {"template": {"metadata": {"labels": {"app": "web"}}, "spec": {**pod, "containers": [container]}}},
+            "spec": {
+                "template": {
+                    "metadata": {"labels": {"app": "web"}},
+                    "spec": {**pod, "containers": [container]},
+                }
+            },
         }
     ]
     if service_type:
         spec = {"type": service_type, "selector": {"app": "web"}, "ports": [{"port": 80, "nodePort": 30080}]}
-        manifests.append({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web", "namespace": "ml"}, "spec": spec})
+        manifests.append(
+            {
+                "apiVersion": "v1",
+                "kind": "Service",
+                "metadata": {"name": "web", "namespace": "ml"},
+                "spec": spec,
+            }
+        )
     resources = tuple(
-        Resource(f"kubernetes:x:{m['kind']}", m["metadata"]["name"], m, source=("workloads", "web")) for m in manifests
+        Resource(f"kubernetes:x:{m['kind']}", m["metadata"]["name"], m, source=("workloads", "web"))
+        for m in manifests
     )
     return Plan("demo", "dev", "1.30", resources)
 

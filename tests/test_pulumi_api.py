@@ -44,7 +44,10 @@ def test_init_documents_every_keyword() -> None:
 
 def test_generated_config_keys_are_readable_and_distinct() -> None:
     assert generated_config_key("ml/db/api_token") == "generated-ml__db__api_token"
-    assert generated_config_key("vault/ai/model-parameters/seed") == "generated-vault__ai__model-parameters__seed"
+    assert (
+        generated_config_key("vault/ai/model-parameters/seed")
+        == "generated-vault__ai__model-parameters__seed"
+    )
     dotted = generated_config_key("ml/tls.certs/ca.pem")
     assert dotted.startswith("generated-ml-tls-certs-ca-pem-") and len(dotted.rsplit("-", 1)[1]) == 8
     refs = ["a/b/c_d", "a/b_c/d", "a/b/c", "a-b/c/d", "a/b-c/d", "a/b/c.d", "a/b/c-d", "a/b.c/d"]

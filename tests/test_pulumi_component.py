@@ -8,6 +8,7 @@ dependencies and additional secret outputs.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -169,7 +170,13 @@ def full_plan() -> Plan:
                 depends_on=(POLICY_KEY,),
             ),
         ),
-        settings={"kube_context": "kind-dev", "vault_address": "http://127.0.0.1:8200"},
+        # The pulumi-vault provider, chosen explicitly: these tests pin its registrations;
+        # the built-in provider (the default) has its own tests below.
+        settings={
+            "kube_context": "kind-dev",
+            "vault_address": "http://127.0.0.1:8200",
+            "vault_provider": "pulumi-vault",
+        },
     )
 
 
@@ -324,24 +331,34 @@ def test_secret_outputs_are_secret_on_the_resource_object(monitor: RecordingMoni
     assert checked == [True, False]
 
 
-def test_vault_data_json_is_secret_when_it_holds_a_secret(monitor: RecordingMonitor) -> None:
+# How each Vault provider registers a KV v2 secret: its type, and its data's input name.
+KV_REGISTRATION = {
+    "builtin": ("pulumi-python:dynamic/secureai:VaultKvSecretV2", "data_json"),
+    "pulumi-vault": ("vault:kv/secretV2:SecretV2", "dataJson"),
+}
+
+
+@pytest.mark.parametrize("provider", sorted(KV_REGISTRATION))
+def test_vault_data_json_is_secret_when_it_holds_a_secret(monitor: RecordingMonitor, provider: str) -> None:
     kv = {"mount": "secret", "name": "ai/db", "data_json": {"password": SecretValue("env", "DB_PASSWORD")}}
     plan = Plan(
         "p",
         "dev",
         "1.30",
         (Resource("vault:kv/secretV2:SecretV2", "secret/ai/db", kv),),
-        settings={"vault_address": "http://127.0.0.1:8200"},
+        settings={"vault_address": "http://127.0.0.1:8200", "vault_provider": provider},
     )
     spec_with(monitor, plan)
-    (request,) = monitor.by_type("vault:kv/secretV2:SecretV2")
-    data = monitor.inputs(request)["dataJson"]
+    kv_type, data_field = KV_REGISTRATION[provider]
+    (request,) = monitor.by_type(kv_type)
+    data = monitor.inputs(request)[data_field]
     assert rpc.is_rpc_secret(data)
     assert json.loads(unwrap(data)) == {"password": ENV["DB_PASSWORD"]}
     assert "data_json" in request.additionalSecretOutputs or "dataJson" in request.additionalSecretOutputs
 
 
-def test_vault_data_json_is_secret_even_with_plain_values(monitor: RecordingMonitor) -> None:
+@pytest.mark.parametrize("provider", sorted(KV_REGISTRATION))
+def test_vault_data_json_is_secret_even_with_plain_values(monitor: RecordingMonitor, provider: str) -> None:
     kv = {
         "mount": "secret",
         "name": "ai/model-parameters",
@@ -352,11 +369,12 @@ def test_vault_data_json_is_secret_even_with_plain_values(monitor: RecordingMoni
         "dev",
         "1.30",
         (Resource("vault:kv/secretV2:SecretV2", "secret/ai/mp", kv),),
-        settings={"vault_address": "http://127.0.0.1:8200"},
+        settings={"vault_address": "http://127.0.0.1:8200", "vault_provider": provider},
     )
     spec_with(monitor, plan)
-    (request,) = monitor.by_type("vault:kv/secretV2:SecretV2")
-    data = monitor.inputs(request)["dataJson"]
+    kv_type, data_field = KV_REGISTRATION[provider]
+    (request,) = monitor.by_type(kv_type)
+    data = monitor.inputs(request)[data_field]
     assert rpc.is_rpc_secret(data)
     assert json.loads(unwrap(data)) == {"learning_rate": 0.01, "epochs": 100}
 
@@ -494,11 +512,51 @@ def test_vault_without_address_is_a_clear_error(monitor: RecordingMonitor) -> No
 
 
 def test_vault_address_from_environment(monitor: RecordingMonitor) -> None:
-    plan = Plan("p", "dev", "1.30", (Resource("vault:index/policy:Policy", "x", POLICY),))
+    settings = {"vault_provider": "pulumi-vault"}
+    plan = Plan("p", "dev", "1.30", (Resource("vault:index/policy:Policy", "x", POLICY),), settings=settings)
     spec_with(monitor, plan, environ={"VAULT_ADDR": "https://vault.example:8200"})
     (provider,) = monitor.by_type("pulumi:providers:vault")
     assert monitor.inputs(provider)["address"] == "https://vault.example:8200"
     assert "token" not in monitor.inputs(provider)
+
+
+def test_builtin_vault_address_from_environment(monitor: RecordingMonitor) -> None:
+    plan = Plan("p", "dev", "1.30", (Resource("vault:index/policy:Policy", "x", POLICY),))
+    spec_with(monitor, plan, environ={"VAULT_ADDR": "https://vault.example:8200"})
+    assert monitor.by_type("pulumi:providers:") == []
+    (policy,) = monitor.by_type("pulumi-python:dynamic/secureai:VaultPolicy")
+    assert unwrap(monitor.inputs(policy)["address"]) == "https://vault.example:8200"
+
+
+BUILTIN_TYPES = {
+    "vault:kv/secretV2:SecretV2": "pulumi-python:dynamic/secureai:VaultKvSecretV2",
+    "vault:index/policy:Policy": "pulumi-python:dynamic/secureai:VaultPolicy",
+    "vault:kubernetes/authBackendRole:AuthBackendRole": "pulumi-python:dynamic/secureai:VaultKubernetesAuthRole",
+}
+
+
+def test_builtin_vault_registers_dynamic_resources_without_a_plugin(monitor: RecordingMonitor) -> None:
+    """The default: each Vault resource is a dynamic resource holding the plan's args plus the
+    address, with no Vault provider resource (no plugin) and no token anywhere."""
+    plan = dataclasses.replace(
+        full_plan(), settings={"kube_context": "kind-dev", "vault_address": "http://127.0.0.1:8200"}
+    )
+    spec_with(monitor, plan)
+    assert [p.type for p in monitor.by_type("pulumi:providers:")] == ["pulumi:providers:kubernetes"]
+    for resource in plan.of_provider("vault"):
+        (request,) = [
+            r for r in monitor.requests if (r.type, r.name) == (BUILTIN_TYPES[resource.type], resource.name)
+        ]
+        inputs = {k: unwrap(v) for k, v in monitor.inputs(request).items()}
+        provider_pickle = base64.b64decode(inputs.pop("__provider"))
+        assert ENV["VAULT_TOKEN"].encode() not in provider_pickle
+        assert b"secureai.pulumi.vault_builtin" in provider_pickle  # by reference, not by value
+        expected = {**resource.properties, "address": "http://127.0.0.1:8200"}
+        if "data_json" in expected:
+            assert rpc.is_rpc_secret(monitor.inputs(request)["data_json"])
+            assert json.loads(inputs.pop("data_json")) == expected.pop("data_json")
+        assert {k: v for k, v in inputs.items() if v is not None} == expected
+        assert ENV["VAULT_TOKEN"] not in json.dumps(inputs, default=str)
 
 
 def test_generated_secret_comes_from_stack_config_first(monitor: RecordingMonitor) -> None:
@@ -584,9 +642,10 @@ def test_example_spec_registers_every_resource_as_its_manifest(monitor: Recordin
     run(lambda: SecuritySpec("secureai", spec, environ=environ, generated=generated))
     registered = {(r.type, r.name): r for r in monitor.requests if r.custom}
     for resource in plan.resources:
-        request = registered[(resource.type, resource.name)]
         if resource.provider != "kubernetes":
+            assert (BUILTIN_TYPES[resource.type], resource.name) in registered
             continue
+        request = registered[(resource.type, resource.name)]
         inputs = {k: unwrap(v) for k, v in monitor.inputs(request).items()}
         secret_fields = {str(p[0]) for p in resource.secret_paths()}
         for field in secret_fields:

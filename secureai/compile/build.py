@@ -20,6 +20,7 @@ def compile_spec(spec: Spec) -> Result[Plan]:
     settings = {
         "kube_context": spec.kubernetes.context,
         "vault_address": spec.vault.address if spec.vault else None,
+        "vault_provider": spec.vault.provider if spec.vault else "builtin",
         "vault_kv_mount": spec.vault.kv_mount if spec.vault else None,
         "vault_auth_mount": spec.vault.kubernetes_auth_mount if spec.vault else None,
     }

@@ -18,6 +18,9 @@ import errno
 import inspect
 import os
 import re
+import shlex
+import shutil
+import sys
 from collections.abc import Callable, Mapping
 from contextlib import suppress
 from dataclasses import dataclass, field
@@ -281,7 +284,7 @@ def local_stack(request: StackRequest) -> StackLike:
     )
     opts = auto.LocalWorkspaceOptions(
         work_dir=str(request.work_dir),
-        env_vars=dict(request.env_vars),
+        env_vars={**request.env_vars, **dynamic_provider_env(request.work_dir, request.env_vars)},
         secrets_provider=request.secrets_provider,
         project_settings=settings,
     )
@@ -289,6 +292,33 @@ def local_stack(request: StackRequest) -> StackLike:
         request.stack, project_name=request.project, program=request.program, opts=opts
     )
     return cast(StackLike, stack)
+
+
+DYNAMIC_PROVIDER = "pulumi-resource-pulumi-python"
+
+
+def dynamic_provider_env(work_dir: Path, env_vars: Mapping[str, str]) -> dict[str, str]:
+    """PATH for the pulumi child with a dynamic-provider host, when none is installed.
+
+    The built-in Vault provider is a dynamic provider: the engine runs it through the
+    executable `pulumi-resource-pulumi-python`, found next to the pulumi binary or on PATH. The
+    official CLI ships one; a CLI built from Go modules does not. Then secureai writes its own
+    into the work dir, running this interpreter's SDK host (the same SDK that pickled the
+    provider) through `secureai.pulumi.dynamic_host`, and puts it first on the child's PATH only.
+    """
+    path = env_vars.get("PATH", os.environ.get("PATH", ""))
+    pulumi = shutil.which("pulumi", path=path)
+    beside = Path(pulumi).resolve().parent / DYNAMIC_PROVIDER if pulumi else None
+    if shutil.which(DYNAMIC_PROVIDER, path=path) or (beside is not None and beside.exists()):
+        return {}
+    bin_dir = work_dir / ".secureai-bin"
+    bin_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    script = bin_dir / DYNAMIC_PROVIDER
+    text = f'#!/bin/sh\nexec {shlex.quote(sys.executable)} -u -m secureai.pulumi.dynamic_host "$@"\n'
+    if not script.exists() or script.read_text(encoding="utf-8") != text:
+        script.write_text(text, encoding="utf-8")
+    script.chmod(0o700)
+    return {"PATH": os.pathsep.join([str(bin_dir), path])}
 
 
 def make_program(

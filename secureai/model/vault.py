@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Discriminator, Field, PlainValidator, Tag, WithJsonSchema
 
@@ -57,6 +57,11 @@ class VaultSecret(Model):
 
 class VaultSettings(Model):
     address: Text | None = Field(None, description="default: VAULT_ADDR")
+    provider: Literal["builtin", "pulumi-vault"] = Field(
+        "builtin",
+        description="how `apply` writes Vault: `builtin` (needs no plugin) "
+        "or the `pulumi-vault` provider plugin",
+    )
     pod_address: Text | None = Field(
         None, description="the address pods (agents, External Secrets) reach Vault at; default: address"
     )

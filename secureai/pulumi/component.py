@@ -154,6 +154,7 @@ class SecuritySpec(pulumi.ComponentResource):
         secrets = _SecretSource(ctx, generated or {}, _declared_vault_data(plan))
         secrets.resolve_now(plan)  # every missing value in one error, before any resource
         providers = _providers(self, name, plan, env)
+        self._vault_address = _vault_address(plan, env) if _uses_builtin_vault(plan) else None
         index = _reference_index(plan.resources)
         self.resources = {}
         for resource in ordered(plan.resources):
@@ -169,10 +170,12 @@ class SecuritySpec(pulumi.ComponentResource):
         secrets: _SecretSource,
         depends_on: list[pulumi.CustomResource],
     ) -> pulumi.CustomResource:
-        target = target_for(resource.type)
         properties = secrets.substitute(resource)
-        if target.style == "vault":
+        if resource.provider == "vault":
             properties = _encode_json_args(properties)
+        if resource.provider == "vault" and self._vault_address is not None:
+            return self._builtin_vault_child(resource, properties, depends_on)
+        target = target_for(resource.type)
         options = pulumi.ResourceOptions(
             parent=self,
             provider=providers[resource.provider],
@@ -181,6 +184,23 @@ class SecuritySpec(pulumi.ComponentResource):
         )
         instance: pulumi.CustomResource = target.cls(
             resource.name, opts=options, **kwargs_for(target, properties)
+        )
+        return instance
+
+    def _builtin_vault_child(
+        self, resource: Resource, properties: dict[str, Any], depends_on: list[pulumi.CustomResource]
+    ) -> pulumi.CustomResource:
+        """A Vault object through the built-in provider: no provider resource, no plugin."""
+        from secureai.pulumi.vault_builtin import BUILTIN_CLASSES
+
+        cls = BUILTIN_CLASSES.get(resource.type)
+        if cls is None:
+            raise ValueError(f"the built-in Vault provider has no resource for {resource.type!r}")
+        options = pulumi.ResourceOptions(
+            parent=self, depends_on=depends_on, additional_secret_outputs=_secret_fields(resource)
+        )
+        instance: pulumi.CustomResource = cls(
+            resource.name, opts=options, address=self._vault_address, **properties
         )
         return instance
 
@@ -349,9 +369,22 @@ def _providers(
     providers: dict[str, pulumi.ProviderResource] = {}
     if "kubernetes" in used:
         providers["kubernetes"] = _kubernetes_provider(f"{name}-kubernetes", plan, opts)
-    if "vault" in used:
+    if "vault" in used and not _uses_builtin_vault(plan):
         providers["vault"] = _vault_provider(f"{name}-vault", plan, env, opts)
     return providers
+
+
+def _uses_builtin_vault(plan: Plan) -> bool:
+    """Vault resources go through the built-in provider unless the spec asks for pulumi-vault."""
+    uses_vault = any(r.provider == "vault" for r in plan.resources)
+    return uses_vault and plan.settings.get("vault_provider", "builtin") != "pulumi-vault"
+
+
+def _vault_address(plan: Plan, env: Mapping[str, str]) -> str:
+    try:
+        return vault_address(plan.settings.get("vault_address"), env)
+    except ResolveError as exc:
+        raise ConfigurationError(str(exc)) from None
 
 
 # Provider inputs are stored in the stack's state, and `destroy` (which does not run the
@@ -375,9 +408,6 @@ def _vault_provider(
 ) -> pulumi.ProviderResource:
     from pulumi_vault import Provider
 
-    try:
-        address = vault_address(plan.settings.get("vault_address"), env)
-    except ResolveError as exc:
-        raise ConfigurationError(str(exc)) from None
+    address = _vault_address(plan, env)
     provider: pulumi.ProviderResource = Provider(name, address=address, opts=opts)
     return provider
