@@ -210,3 +210,10 @@ def test_no_host_is_written_beside_an_official_cli(tmp_path: Path) -> None:
         (cli_dir / name).chmod(0o755)
     assert dynamic_provider_env(tmp_path / "ws", {"PATH": str(cli_dir)}) == {}
     assert not (tmp_path / "ws").exists()
+
+
+def test_the_host_is_found_even_where_ambient_plugins_are_ignored(tmp_path: Path) -> None:
+    """With PULUMI_IGNORE_AMBIENT_PLUGINS the engine would not look on PATH for the host."""
+    env = dynamic_provider_env(tmp_path / "ws", {"PATH": "/nowhere", "PULUMI_IGNORE_AMBIENT_PLUGINS": "true"})
+    assert env["PULUMI_IGNORE_AMBIENT_PLUGINS"] == "false"
+    assert env["PATH"].startswith(str(tmp_path / "ws" / ".secureai-bin"))

@@ -75,7 +75,9 @@ def test_the_examples_keep_their_promises(name: str) -> None:
 
 def test_a_broken_promise_in_an_example_is_caught(tmp_path: Path) -> None:
     text = (ROOT / "specs" / "llm-platform.yaml").read_text()
-    broken = text.replace("- { workload: qdrant, ports: [6333, 6334] }", "- { workload: qdrant, ports: [6333] }")
+    broken = text.replace(
+        "- { workload: qdrant, ports: [6333, 6334] }", "- { workload: qdrant, ports: [6333] }"
+    )
     assert broken != text
     found = [m for m in all_messages(tmp_path, broken, {}) if "[SA4" in m]
     assert len(found) == 1 and "llm-serving/vllm can connect to vector-db/qdrant on TCP/6334" in found[0]

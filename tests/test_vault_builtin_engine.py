@@ -121,6 +121,7 @@ def engine_fixture(tmp_path: Path, bao: Any, vault: Any, monkeypatch: pytest.Mon
     monkeypatch.setenv("PULUMI_HOME", str(tmp_path / "pulumi-home"))
     monkeypatch.setenv("PULUMI_SKIP_UPDATE_CHECK", "true")
     monkeypatch.setenv("PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION", "true")
+    monkeypatch.setenv("PULUMI_IGNORE_AMBIENT_PLUGINS", "true")
     monkeypatch.setenv("VAULT_ADDR", bao.address)
     monkeypatch.setenv("VAULT_TOKEN", bao.token)
     vault.sys.enable_auth_method("kubernetes")
@@ -142,6 +143,7 @@ def test_apply_noop_update_drift_destroy(engine: Engine, vault: Any, tmp_path: P
     role = vault.read("auth/kubernetes/role/vaultonly-ml-trainer")["data"]
     assert role["bound_service_account_names"] == ["trainer"]
     assert role["token_policies"] == ["vaultonly-ml-trainer"]
+    assert role["token_no_default_policy"] is True
 
     # State: encrypted KV data, no token (the provider reads it from its environment).
     # (The state file itself: `export_stack` shows secrets decrypted.)

@@ -295,6 +295,7 @@ def local_stack(request: StackRequest) -> StackLike:
 
 
 DYNAMIC_PROVIDER = "pulumi-resource-pulumi-python"
+IGNORE_AMBIENT = "PULUMI_IGNORE_AMBIENT_PLUGINS"
 
 
 def dynamic_provider_env(work_dir: Path, env_vars: Mapping[str, str]) -> dict[str, str]:
@@ -318,7 +319,13 @@ def dynamic_provider_env(work_dir: Path, env_vars: Mapping[str, str]) -> dict[st
     if not script.exists() or script.read_text(encoding="utf-8") != text:
         script.write_text(text, encoding="utf-8")
     script.chmod(0o700)
-    return {"PATH": os.pathsep.join([str(bin_dir), path])}
+    env = {"PATH": os.pathsep.join([str(bin_dir), path])}
+    ignore = env_vars.get(IGNORE_AMBIENT, os.environ.get(IGNORE_AMBIENT, ""))
+    if ignore.strip().lower() not in ("", "0", "false"):
+        # The engine looks on PATH for a plugin only when ambient plugins are allowed, and the
+        # host cannot go into the plugin cache (`pulumi plugin install` refuses bundled ones).
+        env[IGNORE_AMBIENT] = "false"
+    return env
 
 
 def make_program(
