@@ -54,6 +54,13 @@ CODES: dict[str, str] = {
     "SA179": "field not available on the target Kubernetes version",
     "SA180": "probe or lifecycle hook on an init container",
     "SA181": "two containers with one name",
+    "SA190": "workload managed elsewhere: its pod spec is not rendered or checked",
+    "SA191": "rendered workload without an image",
+    "SA192": "field for a rendered pod on a workload managed elsewhere",
+    "SA193": "workload managed elsewhere without its service account",
+    "SA194": "workload managed elsewhere without labels selecting its pods",
+    "SA195": "Vault delivery that needs a rendered pod on a workload managed elsewhere",
+    "SA196": "pods managed elsewhere must carry the profile label",
     # target
     "SA141": "target has no admission policy mechanism for profile rules",
     "SA142": "ValidatingAdmissionPolicy is beta on the target",

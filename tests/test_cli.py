@@ -16,7 +16,7 @@ runner = CliRunner()
 GOOD = BASE + WORKLOAD
 BAD = GOOD.replace("image:", "imagee:")
 # Two problems: an unknown field that is no misspelling, and the field it replaced missing.
-TWO = GOOD.replace("image:", "picture:")
+TWO = GOOD.replace("    namespace: ml\n    image:", "    picture: ml\n    image:")
 
 
 def run(*args: str):
@@ -133,7 +133,7 @@ def test_json_format(tmp_path: Path) -> None:
         "file": str(path),
         "line": 8,
         "column": 3,
-        "message": "workloads.trainer: missing required field 'image'",
+        "message": "workloads.trainer: missing required field 'namespace'",
         "hint": None,
     }
 
@@ -158,7 +158,7 @@ def test_sarif_format_is_code_scanning_shaped(tmp_path: Path) -> None:
         assert res["ruleId"] == rules[res["ruleIndex"]]["id"]
         assert res["level"] == "error"
     location = run_["results"][1]["locations"][0]["physicalLocation"]
-    assert location["region"] == {"startLine": 10, "startColumn": 5}
+    assert location["region"] == {"startLine": 9, "startColumn": 5}
 
 
 @pytest.mark.parametrize("output_format", ["json", "sarif"])

@@ -288,6 +288,7 @@ def test_code_message(tmp_path: Path, code: str, text: str, expected: str) -> No
 
 
 def test_every_registered_check_code_is_tested() -> None:
+    from test_unmanaged import UNMANAGED_CASES
     from test_vault_checks import VAULT_PATH_CASES
     from test_vault_delivery_checks import VAULT_DELIVERY_CASES
     from test_workloads import WORKLOAD_CASES
@@ -299,6 +300,7 @@ def test_every_registered_check_code_is_tested() -> None:
         | {c[0] for c in VAULT_PATH_CASES}
         | {c[0] for c in VAULT_DELIVERY_CASES}
         | {c[0] for c in WORKLOAD_CASES}
+        | {c[0] for c in UNMANAGED_CASES}
     )
     loader_codes = {f"SA00{i}" for i in range(9)}
     untested = {c for c in CODES if c.startswith(("SA1", "SA3"))} - tested - loader_codes
@@ -317,12 +319,13 @@ def test_a_misspelt_required_field_is_one_problem(tmp_path: Path) -> None:
     assert found == [
         "spec.yaml:10:5: error[SA101]: workloads.trainer: unknown field 'imagee' (did you mean 'image'?)"
     ]
-    # Without the misspelling, the missing field is reported, at the key of its mapping.
+    # Without the misspelling, the missing image is reported, at the key of the workload (an
+    # image is required unless `managedBy` says someone else creates the pods).
     found = [
         m.split("\n")[0]
         for m in messages(tmp_path, FULL.replace("    image: ghcr.io/acme/train:1.0.0\n", ""))
     ]
-    assert found == ["spec.yaml:8:3: error[SA102]: workloads.trainer: missing required field 'image'"]
+    assert found == ["spec.yaml:8:3: error[SA191]: workload 'trainer' has no 'image'"]
 
 
 def test_secret_values_never_appear_in_messages(tmp_path: Path) -> None:

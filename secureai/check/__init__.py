@@ -9,6 +9,7 @@ from secureai.check.access import check_access
 from secureai.check.api_egress import check_api_egress
 from secureai.check.containers import check_containers
 from secureai.check.credentials import check_credentials
+from secureai.check.external import check_external
 from secureai.check.network import check_network
 from secureai.check.references import check_references
 from secureai.check.target import check_target
@@ -27,6 +28,7 @@ def run_checks(spec: Spec, base_dir: Path, environ: Mapping[str, str]) -> list[D
         *check_values(spec, base_dir, environ),
         *check_credentials(spec, base_dir),
         *check_workloads(spec),
+        *check_external(spec),
         *check_containers(spec),
         *check_network(spec),
         *check_access(spec),

@@ -24,6 +24,8 @@ _WHOLE = re.compile(r"^[0-9]+$")
 def check_containers(spec: Spec) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     for name, w in spec.workloads.items():
+        if w.external:
+            continue
         base: SpecPath = ("workloads", name)
         for owner, path, c in _containers(name, w, base):
             out.extend(_extended_resources(owner, c, path))

@@ -138,7 +138,8 @@ def _workload_refs(spec: Spec) -> list[Diagnostic]:
                     owner,
                 )
             )
-        if w.service_account is not None:
+        # A chart's account needs no `access` entry unless the spec grants it something.
+        if w.service_account is not None and (not w.external or w.service_account in spec.access):
             out.extend(
                 _service_account(spec, owner, w.namespace, w.service_account, (*base, "serviceAccount"))
             )

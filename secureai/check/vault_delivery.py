@@ -45,7 +45,8 @@ _LABEL_NAME = re.compile(LABEL_NAME)
 def check_vault_delivery(spec: Spec) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     for name, w in spec.workloads.items():
-        if w.vault is not None:
+        # A managed-elsewhere pod takes no agent or injector (SA195): nothing to check of them.
+        if w.vault is not None and not (w.external and w.vault.deliver in ("agent", "injector")):
             out += _workload(spec, name, w, w.vault, ("workloads", name, "vault"))
     return out
 

@@ -15,6 +15,8 @@ def check_workloads(spec: Spec) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     namespaces = profile_namespaces(spec)
     for name, w in spec.workloads.items():
+        if w.external or w.image is None:
+            continue  # no pod spec to check (check/external.py says so)
         base: SpecPath = ("workloads", name)
         out.extend(_kind_fields(name, w, base))
         out.extend(_shared_claims(name, w, base))
@@ -176,7 +178,7 @@ def image_pinned(image: str) -> bool:
 
 
 def _image(name: str, w: Workload, base: SpecPath) -> list[Diagnostic]:
-    if not image_pinned(w.image):
+    if w.image is not None and not image_pinned(w.image):
         return [
             warning(
                 "SA130",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from secureai.compile.collisions import check_collisions
 from secureai.compile.kubernetes import compile_kubernetes
+from secureai.compile.kubernetes.unmanaged import unmanaged_pods
 from secureai.compile.plan import Plan, Resource
 from secureai.compile.pss import check_pod_security
 from secureai.compile.vault import compile_vault
@@ -30,6 +31,7 @@ def compile_spec(spec: Spec) -> Result[Plan]:
         kubernetes_version=spec.kubernetes.version,
         resources=tuple(resources),
         settings=settings,
+        unmanaged_pods=tuple(unmanaged_pods(spec)),
     )
     diagnostics.extend(check_collisions(plan))
     diagnostics.extend(check_pod_security(spec, plan))

@@ -78,6 +78,9 @@ class Plan:
     resources: tuple[Resource, ...] = ()
     # Vault mount facts the emitters need (kv mount, auth mount), kept out of resources.
     settings: Mapping[str, Any] = field(default_factory=dict)
+    # Pods a chart or operator creates (`managedBy`): never deployed or rendered, but part of
+    # the posture, as Pod manifests carrying their labels and service account.
+    unmanaged_pods: tuple[Resource, ...] = ()
 
     def of_provider(self, provider: str) -> list[Resource]:
         return [r for r in self.resources if r.provider == provider]

@@ -137,7 +137,8 @@ class VolumeMount(Model):
 
 
 class ContainerFields(Model):
-    image: Image
+    """What every container has but its image (a workload managed elsewhere has none)."""
+
     image_pull_policy: Literal["Always", "IfNotPresent", "Never"] = Field(
         "Always",
         description="Always: the registry checks the pod's pull credentials each time, so a "
@@ -158,5 +159,7 @@ class ContainerFields(Model):
 
 class Container(ContainerFields):
     """An init container or sidecar: a full container, hardened like the workload's own."""
+
+    image: Image
 
     volume_mounts: list[VolumeMount] = Field(default_factory=list)

@@ -20,8 +20,19 @@ def managed(labels: Mapping[str, str] | None = None) -> dict[str, str]:
 
 
 def pod_labels(name: str, w: Workload) -> dict[str, str]:
-    """The labels every pod of a workload carries; ours win over the user's for our keys."""
+    """The labels every pod of a workload carries; ours win over the user's for our keys.
+
+    Pods created elsewhere (`managedBy`) carry only what their chart sets: the labels the
+    spec selects them by.
+    """
+    if w.external:
+        return dict(w.labels)
     labels = {**w.labels, APP_NAME: name}
     if w.security_profile is not None:
         labels[PROFILE_LABEL] = w.security_profile
     return managed(labels)
+
+
+def pod_selector(name: str, w: Workload) -> dict[str, str]:
+    """The labels that select exactly a workload's pods: our name label, or the chart's labels."""
+    return dict(w.labels) if w.external else {APP_NAME: name}

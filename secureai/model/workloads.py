@@ -1,4 +1,9 @@
-"""A workload: one controller (Pod, Deployment, StatefulSet, Job, CronJob), its pod and containers."""
+"""A workload: one controller (Pod, Deployment, StatefulSet, Job, CronJob), its pod and containers.
+
+A workload `managedBy` a Helm chart or an operator is not rendered: it stands for pods someone
+else creates, selected by namespace and `labels` and running as `serviceAccount`, so that they
+take part in network rules, access and Vault grants and profile enforcement all the same.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ from pydantic import Field, StrictBool
 
 from secureai.model.base import INT32_MAX, Annotations, Int, Model
 from secureai.model.containers import Container, ContainerFields
-from secureai.model.names import DnsLabel, DnsSubdomain, FreeText, Labels, Quantity, Text
+from secureai.model.names import DnsLabel, DnsSubdomain, FreeText, Image, Labels, Quantity, Text
 from secureai.model.scheduling import Affinity, Toleration, TopologySpreadConstraint
 from secureai.model.services import Service
 from secureai.model.storage import Volume
@@ -16,6 +21,20 @@ from secureai.model.vault import WorkloadVault
 
 WorkloadKind = Literal["Pod", "Deployment", "StatefulSet", "Job", "CronJob"]
 ExceptionRule = Literal["readOnlyRootFilesystem", "runAsNonRoot", "allowPrivilegeEscalation"]
+
+# What a workload managed elsewhere may say: who its pods are and what they may do. Every other
+# field describes a pod spec secureai would render (SA192).
+EXTERNAL_FIELDS = frozenset(
+    {
+        "namespace",
+        "managed_by",
+        "labels",
+        "service_account",
+        "create_service_account",
+        "security_profile",
+        "vault",
+    }
+)
 
 # Fields only some kinds take: a check names the kinds (SA132).
 JOB_FIELDS = (
@@ -45,10 +64,26 @@ class HardeningException(Model):
 
 
 class Workload(ContainerFields):
+    image: Image | None = Field(None, description="required unless managedBy says who creates the pods")
+    managed_by: Text | None = Field(
+        None,
+        description="who creates this workload's pods (a Helm chart, KServe, KubeRay, an operator): "
+        "secureai renders no controller for it and does not check its pod spec; 'labels' select "
+        "its pods and 'serviceAccount' names the account they run as",
+    )
+    create_service_account: StrictBool | None = Field(
+        None,
+        description="managedBy workloads only: secureai creates 'serviceAccount' (default: no, "
+        "the chart or operator creates it)",
+    )
     namespace: DnsLabel
     kind: WorkloadKind = "Deployment"
     replicas: Int | None = Field(None, ge=0, le=INT32_MAX)
-    labels: Labels = Field(default_factory=dict)
+    labels: Labels = Field(
+        default_factory=dict,
+        description="on the controller and its pods; for a managedBy workload, the labels that "
+        "select its pods",
+    )
     annotations: Annotations = Field(default_factory=dict, description="on the controller")
     pod_annotations: Annotations = Field(default_factory=dict, description="on the pod template")
     security_profile: DnsLabel | None = None
@@ -92,6 +127,16 @@ class Workload(ContainerFields):
     starting_deadline_seconds: Int | None = Field(None, ge=0)
     successful_jobs_history_limit: Int | None = Field(None, ge=0, le=INT32_MAX)
     failed_jobs_history_limit: Int | None = Field(None, ge=0, le=INT32_MAX)
+
+    @property
+    def external(self) -> bool:
+        """Its pods are created by someone else (`managedBy`): nothing of the pod is rendered."""
+        return self.managed_by is not None
+
+    @property
+    def creates_account(self) -> bool:
+        """Whether secureai creates the account its pods run as."""
+        return not self.external or bool(self.create_service_account)
 
     def relaxes(self, rule: str) -> bool:
         return any(e.rule == rule for e in self.exceptions)

@@ -32,6 +32,8 @@ class Workload:
     pod: Manifest
     resource: Resource
     annotations: Mapping[str, str] = field(default_factory=dict)
+    # Who creates the pods when secureai does not (`managedBy`): their pod spec is unknown here.
+    managed_by: str | None = None
     id: str = field(init=False)
 
     def __post_init__(self) -> None:
@@ -168,6 +170,19 @@ def inventory(plan: Plan) -> Inventory:
                 inv.workloads.append(
                     Workload(meta["name"], str(ns), str(kind), dict(labels), pod, r, annotations)
                 )
+    for r in plan.unmanaged_pods:
+        meta = r.properties["metadata"]
+        inv.workloads.append(
+            Workload(
+                meta["name"],
+                meta["namespace"],
+                "Pod",
+                dict(meta["labels"]),
+                r.properties["spec"],
+                r,
+                managed_by=meta["annotations"]["secureai.dev/managed-by"],
+            )
+        )
     return inv
 
 

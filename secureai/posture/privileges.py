@@ -28,6 +28,8 @@ class Privileges:
     api_token: bool
     seccomp: str
     origin: SpecPath = field(default=(), compare=False)
+    # Set for pods a chart or operator creates: nothing above but account and token is known.
+    unchecked_by: str | None = None
 
 
 def _context(pod: Mapping[str, Any], c: Mapping[str, Any], key: str) -> Any:
@@ -65,6 +67,8 @@ def _volume(vol: Mapping[str, Any]) -> str:
 
 
 def privileges(inv: Inventory, w: Workload) -> Privileges:
+    if w.managed_by is not None:
+        return _unchecked(inv, w, w.managed_by)
     containers = w.containers()
     caps = sorted(
         {
@@ -95,4 +99,23 @@ def privileges(inv: Inventory, w: Workload) -> Privileges:
         api_token=inv.token_mounted(w),
         seccomp=", ".join(sorted(seccomp)),
         origin=w.resource.source,
+    )
+
+
+def _unchecked(inv: Inventory, w: Workload, managed_by: str) -> Privileges:
+    """A pod secureai does not render: its account is known, its pod spec is not (reported so)."""
+    return Privileges(
+        workload=w.id,
+        account=f"{w.namespace}/{w.account}",
+        user=f"not checked ({managed_by} creates the pods)",
+        privileged=False,
+        escalation=False,
+        capabilities=(),
+        read_only_root=False,
+        host=(),
+        volumes=(),
+        api_token=inv.token_mounted(w),
+        seccomp="not checked",
+        origin=w.resource.source,
+        unchecked_by=managed_by,
     )

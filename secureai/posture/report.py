@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from secureai.posture import Posture, Reader
+from secureai.posture.privileges import Privileges
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
@@ -50,11 +51,17 @@ def as_text(p: Posture) -> str:
             x.account,
             x.user,
             _yes(x.api_token),
-            _yes(x.privileged or x.escalation),
-            ",".join(x.capabilities) or "-",
-            ",".join(x.host) or "-",
-            _yes(x.read_only_root),
-            ", ".join(x.volumes) or "-",
+            *(
+                ["?"] * 5
+                if x.unchecked_by is not None
+                else [
+                    _yes(x.privileged or x.escalation),
+                    ",".join(x.capabilities) or "-",
+                    ",".join(x.host) or "-",
+                    _yes(x.read_only_root),
+                    ", ".join(x.volumes) or "-",
+                ]
+            ),
         ]
         for x in p.privileges
     ]
@@ -108,22 +115,26 @@ def as_data(p: Posture) -> dict[str, Any]:
                 for e in p.network.services
             ],
         },
-        "privileges": [
-            {
-                "workload": x.workload,
-                "account": x.account,
-                "user": x.user,
-                "privileged": x.privileged,
-                "escalation": x.escalation,
-                "capabilities": list(x.capabilities),
-                "readOnlyRoot": x.read_only_root,
-                "host": list(x.host),
-                "volumes": list(x.volumes),
-                "apiToken": x.api_token,
-                "seccomp": x.seccomp,
-            }
-            for x in p.privileges
-        ],
+        "privileges": [_privileges(x) for x in p.privileges],
+    }
+
+
+def _privileges(x: Privileges) -> dict[str, Any]:
+    """One workload's row; for pods secureai does not render, what their spec says is unknown (null)."""
+    known = x.unchecked_by is None
+    return {
+        "workload": x.workload,
+        "account": x.account,
+        "user": x.user,
+        "privileged": x.privileged if known else None,
+        "escalation": x.escalation if known else None,
+        "capabilities": list(x.capabilities) if known else None,
+        "readOnlyRoot": x.read_only_root if known else None,
+        "host": list(x.host) if known else None,
+        "volumes": list(x.volumes) if known else None,
+        "apiToken": x.api_token,
+        "seccomp": x.seccomp,
+        "managedBy": x.unchecked_by,
     }
 
 

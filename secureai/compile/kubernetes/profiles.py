@@ -13,6 +13,7 @@ from __future__ import annotations
 from secureai.compile.kubernetes.admission import compile_admission
 from secureai.compile.kubernetes.common import Manifest, key_of, resource
 from secureai.compile.kubernetes.containers import container_security_context
+from secureai.compile.kubernetes.rbac import account_keys
 from secureai.compile.kubernetes.scope import cluster_name, profile_accounts
 from secureai.compile.plan import Resource
 from secureai.model.profile_scope import IMPLICIT_PROFILE, effective_profile, profile_namespaces
@@ -154,7 +155,7 @@ def _psp_binding(spec: Spec, name: str, namespace: str, accounts: list[str]) -> 
         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role},
         "subjects": [{"kind": "ServiceAccount", "name": a, "namespace": namespace} for a in accounts],
     }
-    accounts_keys = tuple(key_of("v1", "ServiceAccount", namespace, a) for a in accounts)
+    accounts_keys = account_keys(spec, namespace, accounts)
     return resource(
         RBAC,
         "RoleBinding",

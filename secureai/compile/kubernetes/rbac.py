@@ -17,16 +17,33 @@ def compile_service_accounts(spec: Spec) -> list[Resource]:
     spec, so the account itself never hands a token to pods that did not ask.
     """
     out: list[Resource] = []
-    seen: set[tuple[str, str]] = set()
+    seen = not_created(spec)
     for name, access in spec.access.items():
-        seen.add((access.namespace, name))
-        out.append(_account(access.namespace, name, ("access", name)))
+        if (access.namespace, name) not in seen:
+            seen.add((access.namespace, name))
+            out.append(_account(access.namespace, name, ("access", name)))
     for name, w in spec.workloads.items():
         account = service_account_of(spec, name)
         if (w.namespace, account) not in seen:
             seen.add((w.namespace, account))
             out.append(_account(w.namespace, account, ("workloads", name)))
     return out
+
+
+def not_created(spec: Spec) -> set[tuple[str, str]]:
+    """(namespace, account) of the accounts a chart or operator creates for the pods it manages:
+    creating them too would make the chart's install fail on an object it does not own."""
+    return {
+        (w.namespace, service_account_of(spec, name))
+        for name, w in spec.workloads.items()
+        if not w.creates_account
+    }
+
+
+def account_keys(spec: Spec, namespace: str, accounts: list[str]) -> tuple[str, ...]:
+    """The Plan keys of those of `accounts` secureai creates, for `depends_on`."""
+    skip = not_created(spec)
+    return tuple(key_of("v1", "ServiceAccount", namespace, a) for a in accounts if (namespace, a) not in skip)
 
 
 def _account(namespace: str, name: str, source: tuple[str, ...]) -> Resource:
@@ -46,7 +63,7 @@ def _grant(spec: Spec, name: str, access: Access) -> list[Resource]:
     ns = access.namespace
     source = ("access", name)
     rules = [_rule(r) for r in access.can]
-    account = key_of("v1", "ServiceAccount", ns, name)
+    account = account_keys(spec, ns, [name])
     subject = {"kind": "ServiceAccount", "name": name, "namespace": ns}
     if not access.cluster_wide:
         role_ref = {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name}
@@ -60,7 +77,7 @@ def _grant(spec: Spec, name: str, access: Access) -> list[Resource]:
                 ns,
                 binding,
                 source,
-                depends_on=(key_of(RBAC, "Role", ns, name), account),
+                depends_on=(key_of(RBAC, "Role", ns, name), *account),
             ),
         ]
     # Cluster-scoped names carry project and namespace: accounts of the same name in two
@@ -78,7 +95,7 @@ def _grant(spec: Spec, name: str, access: Access) -> list[Resource]:
         binding,
         source,
         logical=f"{ns}/{name}",
-        depends_on=(f"{role.type}::{role.name}", account),
+        depends_on=(f"{role.type}::{role.name}", *account),
     )
     return [role, bind]
 

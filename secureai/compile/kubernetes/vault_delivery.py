@@ -25,6 +25,7 @@ from secureai.compile.kubernetes.common import Manifest, key_of, resource
 from secureai.compile.kubernetes.containers import hardened_container
 from secureai.compile.kubernetes.network import NETPOL, to_np_peers
 from secureai.compile.kubernetes.pod_context import PodContext, default_profile
+from secureai.compile.kubernetes.rbac import account_keys
 from secureai.compile.kubernetes.storage import own_volume_name
 from secureai.compile.naming import service_account_of
 from secureai.compile.plan import Resource
@@ -388,7 +389,8 @@ def compile_vault_delivery(spec: Spec) -> list[Resource]:
             continue
         ctx = PodContext(spec, name, w)
         source = ("workloads", name, "vault")
-        if w.vault.deliver == "agent":
+        # An agent's configuration is for a pod secureai renders (SA195 otherwise).
+        if w.vault.deliver == "agent" and not w.external:
             data = agent_configs(spec, name, file_perms(ctx))
             out.append(
                 resource("v1", "ConfigMap", config_map_name(name), w.namespace, {"data": data}, source)
@@ -438,8 +440,7 @@ def _external_secret(spec: Spec, name: str, vault: WorkloadVault) -> list[Resour
         }
     }
     store_res = resource(ESO_API, "SecretStore", store_name, w.namespace, store, source)
-    account = key_of("v1", "ServiceAccount", w.namespace, service_account_of(spec, name))
-    store_res = _with_deps(store_res, (account,))
+    store_res = _with_deps(store_res, account_keys(spec, w.namespace, [service_account_of(spec, name)]))
     external = resource(
         ESO_API,
         "ExternalSecret",

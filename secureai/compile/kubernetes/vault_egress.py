@@ -11,7 +11,7 @@ from secureai.compile.kubernetes.common import resource
 from secureai.compile.kubernetes.network import NETPOL, to_np_peers
 from secureai.compile.plan import Resource
 from secureai.diagnostics import Diagnostic, warning
-from secureai.model.labels import APP_NAME
+from secureai.model.labels import pod_selector
 from secureai.model.spec import Spec
 
 
@@ -36,7 +36,7 @@ def compile_vault_egress(spec: Spec) -> list[Resource]:
         peers = [p for peer in spec.vault.network for p in to_np_peers(spec, ns, peer, ns)]
         body = {
             "spec": {
-                "podSelector": {"matchLabels": {APP_NAME: name}},
+                "podSelector": {"matchLabels": pod_selector(name, spec.workloads[name])},
                 "policyTypes": ["Egress"],
                 "egress": [{"to": peers, "ports": [{"protocol": "TCP", "port": spec.vault.port}]}],
             }

@@ -22,6 +22,9 @@ def compile_workloads(spec: Spec) -> tuple[list[Resource], list[Diagnostic]]:
     resources: list[Resource] = []
     diagnostics: list[Diagnostic] = []
     for name, w in spec.workloads.items():
+        if w.external or w.image is None:
+            # Someone else renders these pods (or the spec lacks an image: SA191).
+            continue
         ctx = PodContext(spec, name, w)
         diagnostics.extend(_label_conflicts(name, w))
         diagnostics.extend(_exceptions(name, w))
