@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,11 +25,15 @@ NCA = ROOT / ".venv-nca" / "bin" / "nca"
 _LINE = re.compile(r"^(\S+)/(\S+)\[Pod\] => (\S+)/(\S+)\[Pod\] : (.+)$")
 
 
-def pods_and_namespaces(rendered: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+def pods_and_namespaces(
+    rendered: Path, others: Sequence[Mapping[str, Any]] = ()
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The pods and namespaces of the rendered manifests, and `others`: pods a chart or an
+    operator creates (`managedBy`), which the cluster runs though nothing renders them."""
     pods: list[dict[str, Any]] = []
     namespaces: list[dict[str, Any]] = []
-    for path in sorted((rendered / "kubernetes").glob("*.yaml")):
-        m = yaml.safe_load(path.read_text())
+    files = sorted((rendered / "kubernetes").glob("*.yaml"))
+    for m in [*(yaml.safe_load(path.read_text()) for path in files), *others]:
         meta = m.get("metadata", {})
         if m.get("kind") == "Namespace":
             name = meta["name"]
@@ -83,9 +88,11 @@ def parse_connection(text: str) -> PortSet:
     return out
 
 
-def nca_flows(rendered: Path, work: Path) -> dict[tuple[str, str], PortSet]:
+def nca_flows(
+    rendered: Path, work: Path, others: Sequence[Mapping[str, Any]] = ()
+) -> dict[tuple[str, str], PortSet]:
     """(source workload id, target workload id) -> ports, for every pair of distinct workloads."""
-    pods, namespaces = pods_and_namespaces(rendered)
+    pods, namespaces = pods_and_namespaces(rendered, others)
     (work / "pods.yaml").write_text(yaml.safe_dump(pods))
     (work / "namespaces.yaml").write_text(yaml.safe_dump(namespaces))
     run = subprocess.run(

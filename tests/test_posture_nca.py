@@ -97,7 +97,7 @@ def theirs(path: Path, tmp_path: Path) -> dict[tuple[str, str], PortSet]:
     assert compiled.value is not None
     out = tmp_path / "out"
     write_tree(render_files(compiled.value.plan), out)
-    return nca_flows(out, tmp_path)
+    return nca_flows(out, tmp_path, [r.properties for r in compiled.value.plan.unmanaged_pods])
 
 
 @pytest.mark.parametrize("spec", EXAMPLES, ids=lambda p: p.stem)
