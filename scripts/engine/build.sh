@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Build every engine binary the cache lacks: the local control plane (build-kube.sh), then the
+# Pulumi CLI and providers (build-pulumi.sh, where present). Idempotent; warm cache: seconds.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+start=$SECONDS
+bash "$here/build-kube.sh"
+if [[ -f "$here/build-pulumi.sh" ]]; then
+  bash "$here/build-pulumi.sh"
+fi
+echo "[build] engine toolchain ready in $((SECONDS - start)) s"

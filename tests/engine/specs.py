@@ -1,0 +1,66 @@
+"""The example specs as the engine tests use them: retargeted to a version the cluster serves,
+compiled with stand-in values, rendered to the manifests `secureai render` writes."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+from test_vault_proof import FakeEnviron
+
+from secureai.pipeline import Compiled, compile_path
+from secureai.render.kubernetes import kubernetes_files
+
+SPECS = Path(__file__).resolve().parents[2] / "specs"
+EXAMPLES = sorted(SPECS.glob("*.yaml"))
+OLDEST_SERVABLE = (1, 25)  # PodSecurityPolicy (policy/v1beta1) was removed in 1.25
+_BLOCK = re.compile(r'(?m)^(kubernetes:[ \t]*\n(?:[ \t]+.*\n|[ \t]*\n)*?[ \t]+version:[ \t]*)"[^"]*"')
+_FLOW = re.compile(r'(?m)^(kubernetes:[ \t]*\{[^}\n]*version:[ \t]*)"[^"]*"')
+
+
+def declared_version(spec: Path) -> str:
+    data = yaml.safe_load(spec.read_text(encoding="utf-8"))
+    return str(data["kubernetes"]["version"])
+
+
+def servable(version: str, server: str) -> bool:
+    """Whether a cluster at `server` (e.g. v1.34.4) serves every API a `version` target renders."""
+    want = tuple(int(x) for x in version.split("."))
+    have = tuple(int(x) for x in server.removeprefix("v").split(".")[:2])
+    return OLDEST_SERVABLE <= want <= have
+
+
+def targets(spec: Path, server: str) -> list[str]:
+    """The spec's own target if this cluster can serve it, and the cluster's own minor."""
+    minor = ".".join(server.removeprefix("v").split(".")[:2])
+    own = declared_version(spec)
+    return [own, minor] if servable(own, server) and own != minor else [minor]
+
+
+def retarget(spec: Path, version: str, into: Path) -> Path:
+    """A copy of `spec` in `into` with `kubernetes.version` set (files/ next to it, as a link)."""
+    text = spec.read_text(encoding="utf-8")
+    new, count = _BLOCK.subn(rf'\g<1>"{version}"', text, count=1)
+    if count == 0:
+        new, count = _FLOW.subn(rf'\g<1>"{version}"', text, count=1)
+    assert count == 1, f"{spec}: no kubernetes.version to retarget"
+    into.mkdir(parents=True, exist_ok=True)
+    copy = into / spec.name
+    copy.write_text(new, encoding="utf-8")
+    if (spec.parent / "files").is_dir() and not (into / "files").exists():
+        (into / "files").symlink_to(spec.parent / "files")
+    return copy
+
+
+def compiled_at(spec: Path, version: str, into: Path) -> Compiled:
+    result = compile_path(retarget(spec, version, into), FakeEnviron())
+    assert result.value is not None, [d.text() for d in result.diagnostics]
+    return result.value
+
+
+def rendered(compiled: Compiled) -> list[tuple[str, str, dict[str, Any]]]:
+    """(file name, YAML text, parsed manifest) of every rendered Kubernetes object, in apply order."""
+    files = kubernetes_files(compiled.plan)
+    return [(name, text, yaml.safe_load(text)) for name, text in sorted(files.items())]

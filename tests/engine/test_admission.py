@@ -1,0 +1,302 @@
+"""Real admission: the API server, not our checker, rejects what the spec forbids.
+
+Seed 001 (retargeted to the cluster's version) puts a hostPath-reading workload in a
+`privileged` namespace, so Pod Security lets hostPath through and the generated
+ValidatingAdmissionPolicy alone must hold the profile: host paths under /data/ai and read-only,
+read-only root filesystem, the volume allow-list. Seed 004's `restricted` namespace shows Pod
+Security Admission itself rejecting a pod that breaks the level. Every object is applied for
+real; the compliant workloads roll out on the kwok node.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .harness import ControlPlane
+from .kubeapi import KubeClient, Reply
+from .specs import SPECS, compiled_at, rendered
+
+pytestmark = pytest.mark.engine
+
+WORKLOAD_KINDS = frozenset({"Pod", "Deployment", "StatefulSet", "Job", "CronJob"})
+Mutation = Callable[[dict[str, Any]], None]
+
+
+def minor(plane: ControlPlane) -> str:
+    return ".".join(plane.version.removeprefix("v").split(".")[:2])
+
+
+def apply_all(kube: KubeClient, objects: list[tuple[str, str, dict[str, Any]]]) -> None:
+    for name, text, manifest in objects:
+        if str(manifest["apiVersion"]).startswith("projectcalico.org/"):
+            continue
+        reply = kube.apply_yaml(text, manifest)
+        assert reply.ok, f"{name}: HTTP {reply.status}: {reply.message}"
+
+
+def template_of(manifest: dict[str, Any]) -> dict[str, Any]:
+    kind = manifest["kind"]
+    if kind == "Pod":
+        return {"metadata": manifest["metadata"], "spec": manifest["spec"]}
+    if kind == "CronJob":
+        return dict(manifest["spec"]["jobTemplate"]["spec"]["template"])
+    return dict(manifest["spec"]["template"])
+
+
+def probe_pod(workload: dict[str, Any], name: str, mutate: Mutation | None = None) -> dict[str, Any]:
+    """A bare Pod from a rendered workload's pod template (what its controller would create)."""
+    template = copy.deepcopy(template_of(workload))
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "name": name,
+            "namespace": workload["metadata"]["namespace"],
+            "labels": template["metadata"].get("labels", {}),
+        },
+        "spec": template["spec"],
+    }
+    if mutate is not None:
+        mutate(pod["spec"])
+    return pod
+
+
+def workload_named(objects: list[tuple[str, str, dict[str, Any]]], name: str) -> dict[str, Any]:
+    found = [m for _, _, m in objects if m["kind"] in WORKLOAD_KINDS and m["metadata"]["name"] == name]
+    assert len(found) == 1, name
+    return found[0]
+
+
+def denied_by_policy(reply: Reply, policy: str, message: str) -> bool:
+    return (
+        reply.status in (403, 422)
+        and f"ValidatingAdmissionPolicy '{policy}'" in reply.message
+        and message in reply.message
+    )
+
+
+# ----------------------------------------------------------------------------- mutations
+
+
+def host_path(path: str) -> Mutation:
+    def mutate(spec: dict[str, Any]) -> None:
+        for volume in spec["volumes"]:
+            if "hostPath" in volume:
+                volume["hostPath"]["path"] = path
+
+    return mutate
+
+
+def writable_host_mount(spec: dict[str, Any]) -> None:
+    host = {v["name"] for v in spec["volumes"] if "hostPath" in v}
+    for mount in spec["containers"][0]["volumeMounts"]:
+        if mount["name"] in host:
+            mount["readOnly"] = False
+
+
+def writable_root(spec: dict[str, Any]) -> None:
+    spec["containers"][0]["securityContext"]["readOnlyRootFilesystem"] = False
+
+
+def nfs_volume(spec: dict[str, Any]) -> None:
+    spec["volumes"].append({"name": "shared", "nfs": {"server": "10.0.0.5", "path": "/exports"}})
+
+
+PROFILE_LABEL = "secureai.dev/profile"
+POLICY = "pod-security-ai-data-security"
+PROFILE = "security profile 'ai-data-security': "
+VIOLATIONS: dict[str, tuple[Mutation, str]] = {
+    "host path outside the prefix": (host_path("/etc"), "hostPath volumes must be under: /data/ai"),
+    "host path escaping the prefix": (
+        host_path("/data/ai/../../etc"),
+        "hostPath volumes must be under: /data/ai",
+    ),
+    "host path prefix without a separator": (
+        host_path("/data/ai-other"),
+        "hostPath volumes must be under: /data/ai",
+    ),
+    "host path mounted writable": (
+        writable_host_mount,
+        "hostPath volumes under /data/ai must be mounted readOnly: true",
+    ),
+    "writable root filesystem": (
+        writable_root,
+        "every container must set securityContext.readOnlyRootFilesystem: true",
+    ),
+    "volume type not allowed": (
+        nfs_volume,
+        "volume types must be one of: configMap, emptyDir, projected, secret",
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def profiled(
+    control_plane: ControlPlane, tmp_path_factory: pytest.TempPathFactory
+) -> list[tuple[str, str, dict[str, Any]]]:
+    """Seed 001 applied for real; its policy is in force when this returns."""
+    kube = control_plane.client()
+    objects = rendered(
+        compiled_at(SPECS / "001-pod-security.yaml", minor(control_plane), tmp_path_factory.mktemp("001"))
+    )
+    apply_all(kube, objects)
+    reader = workload_named(objects, "ai-data-reader")
+    outside = probe_pod(reader, "policy-probe", host_path("/etc"))
+    # The policy and binding reach the admission plugin through an informer: wait until enforced.
+    kube.wait_for(
+        f"{POLICY} to be enforced",
+        lambda: denied_by_policy(
+            kube.create(outside, dry_run=True), POLICY, "hostPath volumes must be under"
+        ),
+        timeout=30,
+    )
+    return objects
+
+
+@pytest.mark.parametrize("case", list(VIOLATIONS))
+def test_profile_violations_are_rejected_by_the_generated_policy(
+    kube: KubeClient, profiled: list[tuple[str, str, dict[str, Any]]], case: str
+) -> None:
+    mutate, message = VIOLATIONS[case]
+    reader = workload_named(profiled, "ai-data-reader")
+    reply = kube.create(probe_pod(reader, "violator", mutate))
+    assert denied_by_policy(reply, POLICY, PROFILE + message), f"HTTP {reply.status}: {reply.message}"
+    assert not kube.get("v1", "Pod", "violator", reader["metadata"]["namespace"]).ok
+
+
+def test_compliant_profiled_pods_are_admitted_and_roll_out(
+    kube: KubeClient, profiled: list[tuple[str, str, dict[str, Any]]]
+) -> None:
+    reader = workload_named(profiled, "ai-data-reader")
+    namespace = reader["metadata"]["namespace"]
+    reply = kube.create(probe_pod(reader, "compliant"))
+    assert reply.ok, f"HTTP {reply.status}: {reply.message}"
+    kube.delete("v1", "Pod", "compliant", namespace)
+
+    def available() -> bool:
+        status = kube.get("apps/v1", "Deployment", "ai-data-reader", namespace).body.get("status", {})
+        return bool(status.get("availableReplicas")) and status.get("availableReplicas") == status.get(
+            "replicas"
+        )
+
+    kube.wait_for("Deployment ai-data-reader available", available)
+
+
+def test_the_policy_binds_only_its_namespace(
+    kube: KubeClient, profiled: list[tuple[str, str, dict[str, Any]]]
+) -> None:
+    """The same violating pod in a namespace the profile does not cover is not this policy's to judge."""
+    kube.apply_ok({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "secureai-unbound"}})
+    reader = workload_named(profiled, "ai-data-reader")
+    pod = probe_pod(reader, "elsewhere", writable_root)
+    pod["metadata"]["namespace"] = "secureai-unbound"
+    reply = kube.create(pod, dry_run=True)
+    assert reply.ok, f"HTTP {reply.status}: {reply.message}"
+
+
+# ----------------------------------------------------------------------------- Pod Security
+
+
+def privileged(spec: dict[str, Any]) -> None:
+    spec["containers"][0]["securityContext"]["privileged"] = True
+
+
+def root_user(spec: dict[str, Any]) -> None:
+    spec["securityContext"]["runAsNonRoot"] = False
+    spec["containers"][0]["securityContext"].pop("runAsNonRoot", None)
+    spec["securityContext"]["runAsUser"] = 0
+
+
+def escalation(spec: dict[str, Any]) -> None:
+    spec["containers"][0]["securityContext"]["allowPrivilegeEscalation"] = True
+
+
+def host_network(spec: dict[str, Any]) -> None:
+    spec["hostNetwork"] = True
+
+
+PSS_VIOLATIONS: dict[str, tuple[Mutation, str]] = {
+    "privileged": (
+        privileged,
+        'privileged (container "trainer" must not set securityContext.privileged=true)',
+    ),
+    "root": (root_user, "runAsUser=0"),
+    "privilege escalation": (escalation, "allowPrivilegeEscalation != false"),
+    "host network": (host_network, "host namespaces (hostNetwork=true)"),
+}
+
+
+@pytest.fixture(scope="module")
+def restricted(
+    control_plane: ControlPlane, tmp_path_factory: pytest.TempPathFactory
+) -> list[tuple[str, str, dict[str, Any]]]:
+    kube = control_plane.client()
+    objects = rendered(
+        compiled_at(SPECS / "004-model-parameters.yaml", minor(control_plane), tmp_path_factory.mktemp("004"))
+    )
+    apply_all(kube, objects)
+    return objects
+
+
+@pytest.mark.parametrize("case", list(PSS_VIOLATIONS))
+def test_pod_security_level_is_enforced_by_the_api_server(
+    control_plane: ControlPlane,
+    kube: KubeClient,
+    restricted: list[tuple[str, str, dict[str, Any]]],
+    case: str,
+) -> None:
+    mutate, detail = PSS_VIOLATIONS[case]
+    trainer = workload_named(restricted, "trainer")
+    reply = kube.create(probe_pod(trainer, "pss-violator", mutate), dry_run=True)
+    level = f'violates PodSecurity "restricted:v{minor(control_plane)}"'
+    assert reply.status == 403 and level in reply.message and detail in reply.message, (
+        f"HTTP {reply.status}: {reply.message}"
+    )
+
+
+def test_compliant_pod_is_admitted_at_restricted_and_the_job_completes(
+    kube: KubeClient, restricted: list[tuple[str, str, dict[str, Any]]]
+) -> None:
+    trainer = workload_named(restricted, "trainer")
+    namespace = trainer["metadata"]["namespace"]
+    reply = kube.create(probe_pod(trainer, "pss-compliant"), dry_run=True)
+    assert reply.ok, f"HTTP {reply.status}: {reply.message}"
+    assert "warnings" not in reply.body
+
+    def completed() -> bool:
+        return kube.get("batch/v1", "Job", "trainer", namespace).body.get("status", {}).get("succeeded") == 1
+
+    kube.wait_for("Job trainer complete", completed)
+
+
+def test_rendered_pod_templates_of_every_example_are_admitted_as_pods(
+    control_plane: ControlPlane, kube: KubeClient, tmp_path: Path
+) -> None:
+    """Each workload's pod, exactly as its controller would create it, passes Pod Security and
+    its profile's policy for real (the policies are applied, not dry-run)."""
+    failures = []
+    for spec in sorted(SPECS.glob("*.yaml")):
+        compiled = compiled_at(spec, minor(control_plane), tmp_path / spec.stem)
+        objects = rendered(compiled)
+        apply_all(kube, [o for o in objects if o[2]["kind"] not in WORKLOAD_KINDS | {"Service"}])
+        for name, _, manifest in objects:
+            if manifest["kind"] in WORKLOAD_KINDS:
+                profile = template_of(manifest)["metadata"].get("labels", {}).get(PROFILE_LABEL)
+                if profile and compiled.spec.security_profiles[profile].read_only_root_filesystem:
+                    # Admitted must mean admitted by a policy in force, not by one still loading.
+                    probe = probe_pod(manifest, "enforced-probe", writable_root)
+                    kube.wait_for(
+                        f"the policy of profile {profile}",
+                        lambda p=probe: not kube.create(p, dry_run=True).ok,
+                    )
+                reply = kube.create(
+                    probe_pod(manifest, f"probe-{manifest['metadata']['name']}"), dry_run=True
+                )
+                if not reply.ok:
+                    failures.append(f"{spec.name} {name}: HTTP {reply.status}: {reply.message}")
+    assert failures == []

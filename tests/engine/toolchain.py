@@ -1,0 +1,114 @@
+"""Where the engine binaries are, and which are missing (shared by every engine test).
+
+Binaries live in `$SECUREAI_ENGINE_CACHE` (default `~/.cache/secureai/engine`) as
+`<name>-<version>/<name>`, built by `scripts/engine/build.sh`; etcd comes from the system
+(Debian's `etcd-server`). Versions are read from the committed build inputs, so a version bump
+there is a cache miss here, never a stale binary. No pytest here: the harness runs by hand too.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+KUBE_GO_MOD = REPO / "engine" / "kube" / "go.mod"
+VERSIONS_ENV = REPO / "engine" / "kube" / "versions.env"
+BUILD_HINT = "run `bash scripts/engine/build.sh` (builds what is missing, ~50 min cold on 2 cores)"
+
+
+def engine_cache() -> Path:
+    return Path(os.environ.get("SECUREAI_ENGINE_CACHE", "~/.cache/secureai/engine")).expanduser()
+
+
+def engine_required() -> bool:
+    """In CI a missing toolchain fails the engine tests instead of skipping them."""
+    return os.environ.get("SECUREAI_REQUIRE_ENGINE") == "1" or os.environ.get("CI") == "true"
+
+
+def kube_version() -> str:
+    found = re.search(
+        r"^\s*(?:require\s+)?k8s\.io/kubernetes (v[0-9.]+)\b", KUBE_GO_MOD.read_text(), re.MULTILINE
+    )
+    assert found, f"{KUBE_GO_MOD} has no `require k8s.io/kubernetes vX` line"
+    return found.group(1)
+
+
+def pinned(name: str) -> str:
+    """A version pinned in engine/kube/versions.env, e.g. pinned('KWOK_VERSION')."""
+    for line in VERSIONS_ENV.read_text().splitlines():
+        key, sep, value = line.partition("=")
+        if sep and key.strip() == name:
+            return value.strip()
+    raise KeyError(f"{name} is not pinned in {VERSIONS_ENV}")
+
+
+@dataclass(frozen=True)
+class Tool:
+    name: str
+    version: str
+    path: Path
+
+    @property
+    def present(self) -> bool:
+        return self.path.is_file() and os.access(self.path, os.X_OK)
+
+    def describe(self) -> str:
+        return f"{self.name} {self.version} (expected at {self.path})"
+
+
+def cached(name: str, version: str) -> Tool:
+    """A binary built into the engine cache: `<cache>/<name>-<version>/<name>`."""
+    return Tool(name, version, engine_cache() / f"{name}-{version}" / name)
+
+
+def system(name: str, hint_version: str = "any") -> Tool:
+    found = shutil.which(name)
+    return Tool(name, hint_version, Path(found) if found else Path("/nonexistent") / name)
+
+
+@dataclass(frozen=True)
+class KubeToolchain:
+    etcd: Tool
+    apiserver: Tool
+    controller_manager: Tool
+    scheduler: Tool
+    kwok: Tool
+
+    @property
+    def kwok_stages(self) -> Path:
+        return self.kwok.path.parent / "stage"
+
+    @property
+    def version(self) -> str:
+        return self.apiserver.version
+
+    def missing(self) -> list[str]:
+        tools = [self.etcd, self.apiserver, self.controller_manager, self.scheduler, self.kwok]
+        gone = [t.describe() for t in tools if not t.present]
+        if self.kwok.present and not self.kwok_stages.is_dir():
+            gone.append(f"kwok stage files (expected in {self.kwok_stages})")
+        return gone
+
+    def missing_reason(self) -> str | None:
+        tools = [self.etcd, self.apiserver, self.controller_manager, self.scheduler, self.kwok]
+        gone = [f"{t.name} {t.version}" for t in tools if not t.present]
+        if self.kwok.present and not self.kwok_stages.is_dir():
+            gone.append("kwok stage files")
+        if not gone:
+            return None
+        return f"engine toolchain incomplete: no {', '.join(gone)} in {engine_cache()} or PATH; {BUILD_HINT}"
+
+
+def kube_toolchain() -> KubeToolchain:
+    version = kube_version()
+    return KubeToolchain(
+        etcd=system("etcd", "3.4+ (Debian etcd-server)"),
+        apiserver=cached("kube-apiserver", version),
+        controller_manager=cached("kube-controller-manager", version),
+        scheduler=cached("kube-scheduler", version),
+        kwok=cached("kwok", pinned("KWOK_VERSION")),
+    )
