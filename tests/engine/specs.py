@@ -61,6 +61,8 @@ def compiled_at(spec: Path, version: str, into: Path) -> Compiled:
 
 
 def rendered(compiled: Compiled) -> list[tuple[str, str, dict[str, Any]]]:
-    """(file name, YAML text, parsed manifest) of every rendered Kubernetes object, in apply order."""
+    """(file name, YAML text, parsed manifest) of every rendered Kubernetes object, in apply order
+    (by the numeric prefix; Secrets with placeholder values, in `secret-templates/`, included)."""
     files = kubernetes_files(compiled.plan)
-    return [(name, text, yaml.safe_load(text)) for name, text in sorted(files.items())]
+    ordered = sorted(files.items(), key=lambda item: item[0].rsplit("/", 1)[-1])
+    return [(name, text, yaml.safe_load(text)) for name, text in ordered]
