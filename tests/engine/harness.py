@@ -243,7 +243,14 @@ class ControlPlane:
 
     def _env(self) -> dict[str, str]:
         # Nothing from the caller's environment (no tokens, no proxies, no KUBECONFIG).
-        return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(self.dir)}
+        return {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "HOME": str(self.dir),
+            # Debian's etcd 3.4.23 lacks progress notifications, so the API server refuses
+            # streaming list-watch; newer client-go (kwok's) would retry it with backoff
+            # before falling back, stalling pods for up to a minute.
+            "KUBE_FEATURE_WatchListClient": "false",
+        }
 
     def _spawn(self, name: str, argv: list[str]) -> Process:
         process = Process(name, argv, self.logs / f"{name}.log")
