@@ -20,6 +20,19 @@ _BLOCK = re.compile(r'(?m)^(kubernetes:[ \t]*\n(?:[ \t]+.*\n|[ \t]*\n)*?[ \t]+ve
 _FLOW = re.compile(r'(?m)^(kubernetes:[ \t]*\{[^}\n]*version:[ \t]*)"[^"]*"')
 
 
+# API groups that operators add to a cluster and this control plane does not run, with why.
+NOT_SERVED = {
+    "projectcalico.org": "served by Calico's aggregated API server",
+    "external-secrets.io": "a CRD of the External Secrets Operator",
+}
+
+
+def not_served(manifest: dict[str, Any]) -> str | None:
+    """Why this control plane cannot validate `manifest` (None: it can)."""
+    group = str(manifest["apiVersion"]).rpartition("/")[0]
+    return NOT_SERVED.get(group)
+
+
 def declared_version(spec: Path) -> str:
     data = yaml.safe_load(spec.read_text(encoding="utf-8"))
     return str(data["kubernetes"]["version"])

@@ -4,8 +4,9 @@ Seed 001 (retargeted to the cluster's version) puts a hostPath-reading workload 
 `privileged` namespace, so Pod Security lets hostPath through and the generated
 ValidatingAdmissionPolicy alone must hold the profile: host paths under /data/ai and read-only,
 read-only root filesystem, the volume allow-list. Seed 004's `restricted` namespace shows Pod
-Security Admission itself rejecting a pod that breaks the level. Every object is applied for
-real; the compliant workloads roll out on the kwok node.
+Security Admission itself rejecting a pod that breaks the level. The profile gate (issue 8)
+rejects a pod with no profile label, an unknown profile, or another namespace's profile. Every
+object is applied for real; the compliant workloads roll out on the kwok node.
 """
 
 from __future__ import annotations
@@ -17,9 +18,11 @@ from typing import Any
 
 import pytest
 
+from secureai.model.spec import SecurityProfile
+
 from .harness import ControlPlane
 from .kubeapi import KubeClient, Reply
-from .specs import SPECS, compiled_at, rendered
+from .specs import SPECS, compiled_at, not_served, rendered
 
 pytestmark = pytest.mark.engine
 
@@ -33,7 +36,7 @@ def minor(plane: ControlPlane) -> str:
 
 def apply_all(kube: KubeClient, objects: list[tuple[str, str, dict[str, Any]]]) -> None:
     for name, text, manifest in objects:
-        if str(manifest["apiVersion"]).startswith("projectcalico.org/"):
+        if not_served(manifest):
             continue
         reply = kube.apply_yaml(text, manifest)
         assert reply.ok, f"{name}: HTTP {reply.status}: {reply.message}"
@@ -290,16 +293,19 @@ def test_rendered_pod_templates_of_every_example_are_admitted_as_pods(
     control_plane: ControlPlane, kube: KubeClient, tmp_path: Path
 ) -> None:
     """Each workload's pod, exactly as its controller would create it, passes Pod Security and
-    its profile's policy for real (the policies are applied, not dry-run)."""
+    its profile's policy for real (the policies are applied, not dry-run). Each spec's policies
+    are removed before the next spec: two examples share a namespace name."""
     failures = []
     for spec in sorted(SPECS.glob("*.yaml")):
         compiled = compiled_at(spec, minor(control_plane), tmp_path / spec.stem)
         objects = rendered(compiled)
+        kept = [o for o in objects if existing(kube, o[2])]  # another test's: left in place
         apply_all(kube, [o for o in objects if o[2]["kind"] not in WORKLOAD_KINDS | {"Service"}])
         for name, _, manifest in objects:
             if manifest["kind"] in WORKLOAD_KINDS:
                 profile = template_of(manifest)["metadata"].get("labels", {}).get(PROFILE_LABEL)
-                if profile and compiled.spec.security_profiles[profile].read_only_root_filesystem:
+                rules = compiled.spec.security_profiles.get(profile or "") or SecurityProfile()
+                if profile and rules.read_only_root_filesystem:
                     # Admitted must mean admitted by a policy in force, not by one still loading.
                     probe = probe_pod(manifest, "enforced-probe", writable_root)
                     kube.wait_for(
@@ -311,4 +317,100 @@ def test_rendered_pod_templates_of_every_example_are_admitted_as_pods(
                 )
                 if not reply.ok:
                     failures.append(f"{spec.name} {name}: HTTP {reply.status}: {reply.message}")
+        remove_policies(kube, [o for o in objects if o not in kept])
     assert failures == []
+
+
+def existing(kube: KubeClient, manifest: dict[str, Any]) -> bool:
+    if not manifest["kind"].startswith("ValidatingAdmissionPolicy"):
+        return False
+    return kube.get(manifest["apiVersion"], manifest["kind"], manifest["metadata"]["name"]).ok
+
+
+def remove_policies(kube: KubeClient, objects: list[tuple[str, str, dict[str, Any]]]) -> None:
+    for _, _, manifest in objects:
+        if manifest["kind"].startswith("ValidatingAdmissionPolicy"):
+            kube.delete(manifest["apiVersion"], manifest["kind"], manifest["metadata"]["name"])
+
+
+# ----------------------------------------------------------------------------- profile gate
+
+
+def gate_of(objects: list[tuple[str, str, dict[str, Any]]]) -> str:
+    (name,) = [
+        m["metadata"]["name"]
+        for _, _, m in objects
+        if m["kind"] == "ValidatingAdmissionPolicy" and m["metadata"]["name"].endswith(".profile-gate")
+    ]
+    return name
+
+
+GATE_MESSAGE = (
+    "pods must carry the label secureai.dev/profile naming a security profile allowed in their namespace"
+)
+
+
+def relabel(pod: dict[str, Any], profile: str | None) -> dict[str, Any]:
+    labels = pod["metadata"]["labels"]
+    labels.pop(PROFILE_LABEL, None)
+    if profile is not None:
+        labels[PROFILE_LABEL] = profile
+    return pod
+
+
+def unlabeled_host_escape(spec: dict[str, Any]) -> None:
+    """What issue 8 feared: no label, so no profile policy, in a `privileged` namespace."""
+    host_path("/etc")(spec)
+    writable_host_mount(spec)
+    writable_root(spec)
+    spec["containers"][0]["securityContext"]["privileged"] = True
+    spec["containers"][0]["securityContext"]["allowPrivilegeEscalation"] = True
+    spec["hostNetwork"] = True
+
+
+@pytest.mark.parametrize(
+    ("case", "profile", "mutate"),
+    [
+        ("no profile label", None, None),
+        ("no profile label, breaking every rule", None, unlabeled_host_escape),
+        ("a profile that does not exist", "anything-goes", None),
+    ],
+)
+def test_the_profile_gate_rejects_pods_without_an_allowed_profile(
+    kube: KubeClient,
+    profiled: list[tuple[str, str, dict[str, Any]]],
+    case: str,
+    profile: str | None,
+    mutate: Mutation | None,
+) -> None:
+    reader = workload_named(profiled, "ai-data-reader")
+    pod = relabel(probe_pod(reader, "gate-probe", mutate), profile)
+    reply = kube.create(pod, dry_run=True)
+    message = f"{GATE_MESSAGE} (sensitive-ai: ai-data-security)"
+    assert denied_by_policy(reply, gate_of(profiled), message), (
+        f"{case}: HTTP {reply.status}: {reply.message}"
+    )
+
+
+def test_the_profile_gate_rejects_a_profile_from_another_namespace(
+    control_plane: ControlPlane, kube: KubeClient, tmp_path: Path
+) -> None:
+    """ai-platform: `ai-data-security` is ai-data-pipeline's profile, `ml-workload` ml-workloads'.
+    A pod in ml-workloads that claims ai-data-security (whose policy binds only ai-data-pipeline,
+    so it would check nothing here) is refused by the gate."""
+    objects = rendered(compiled_at(SPECS / "ai-platform.yaml", minor(control_plane), tmp_path))
+    apply_all(kube, [o for o in objects if o[2]["kind"] not in WORKLOAD_KINDS | {"Service"}])
+    try:
+        scorer = workload_named(objects, "batch-scorer")
+        own = probe_pod(scorer, "own-profile")
+        gate = gate_of(objects)
+        foreign = relabel(probe_pod(scorer, "foreign-profile"), "ai-data-security")
+        kube.wait_for(f"{gate} to be enforced", lambda: not kube.create(foreign, dry_run=True).ok, timeout=30)
+        reply = kube.create(foreign, dry_run=True)
+        assert denied_by_policy(reply, gate, GATE_MESSAGE), f"HTTP {reply.status}: {reply.message}"
+        allowed = "(ai-data-pipeline: secureai-default, ai-data-security; ml-workloads: ml-workload)"
+        assert f"{GATE_MESSAGE} {allowed}" in reply.message
+        reply = kube.create(own, dry_run=True)
+        assert reply.ok, f"HTTP {reply.status}: {reply.message}"
+    finally:
+        remove_policies(kube, objects)
