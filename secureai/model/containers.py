@@ -74,8 +74,22 @@ class FieldRef(Model):
     api_version: Text | None = None
 
 
+# What the API server's downward API serves (core/validation: validContainerResourceFieldPathExpressions
+# plus hugepages); anything else, such as `limits.nvidia.com/gpu`, is refused at apply time.
+_DOWNWARD_RESOURCE = re.compile(r"(limits|requests)\.(cpu|memory|ephemeral-storage|hugepages-[0-9A-Za-z]+)")
+
+
+def _downward_resource(value: str) -> str:
+    if not _DOWNWARD_RESOURCE.fullmatch(value):
+        raise ValueError(
+            f"resourceFieldRef cannot expose {value!r}: Kubernetes serves only limits.* and requests.* of "
+            "cpu, memory, ephemeral-storage and hugepages-<size> (not extended resources such as GPUs)"
+        )
+    return value
+
+
 class ResourceFieldRef(Model):
-    resource: Text
+    resource: Annotated[Text, AfterValidator(_downward_resource)]
     container_name: DnsLabel | None = None
     divisor: Quantity | None = None
 

@@ -11,7 +11,7 @@ import yaml
 from test_vault_proof import FakeEnviron
 
 from secureai.pipeline import Compiled, compile_path
-from secureai.render.kubernetes import kubernetes_files
+from secureai.render.kubernetes import TEMPLATES, kubernetes_files, to_yaml
 
 SPECS = Path(__file__).resolve().parents[2] / "specs"
 EXAMPLES = sorted(SPECS.glob("*.yaml"))
@@ -78,4 +78,26 @@ def rendered(compiled: Compiled) -> list[tuple[str, str, dict[str, Any]]]:
     (by the numeric prefix; Secrets with placeholder values, in `secret-templates/`, included)."""
     files = kubernetes_files(compiled.plan)
     ordered = sorted(files.items(), key=lambda item: item[0].rsplit("/", 1)[-1])
-    return [(name, text, yaml.safe_load(text)) for name, text in ordered]
+    out = []
+    for name, text in ordered:
+        manifest = yaml.safe_load(text)
+        if name.startswith(TEMPLATES) and manifest.get("type") in PARSED_SECRET_TYPES:
+            text, manifest = _stand_in(manifest)
+        out.append((name, text, manifest))
+    return out
+
+
+# Secret types whose value the API server parses: a `<secret:...>` placeholder is not JSON, so
+# their templates carry a well-formed stand-in where the user's value will go.
+PARSED_SECRET_TYPES = {
+    "kubernetes.io/dockerconfigjson": {".dockerconfigjson": '{"auths": {}}'},
+    "kubernetes.io/dockercfg": {".dockercfg": "{}"},
+}
+
+
+def _stand_in(manifest: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    values = manifest.get("stringData", {})
+    for key, stand_in in PARSED_SECRET_TYPES[manifest["type"]].items():
+        if str(values.get(key, "")).startswith("<secret:"):
+            values[key] = stand_in
+    return to_yaml(manifest), manifest
