@@ -96,7 +96,8 @@ def test_each_reader_logs_in_with_its_own_token_and_reads_exactly_its_paths(
         jwt = kube.token_request(namespace, account, [settings.audience])
         client = login(bao, jwt, role, kube_auth.mount)
         policy = vault_policy_name(compiled.spec, workload)
-        assert set(client.lookup_token()["data"]["policies"]) == {"default", policy}
+        # Exactly the reader's policy: the role attaches no `default` policy either.
+        assert vault.auth.token.lookup(client.token)["data"]["policies"] == [policy]
         # The whole proof of tests/test_vault_proof.py, with the token from the real login.
         logged_in = dataclasses.replace(loaded, tokens={**loaded.tokens, policy: client.token})
         assert_reads_exactly_its_paths(bao, vault, logged_in, workload)
