@@ -281,3 +281,21 @@ UNMANAGED_CASES = [
 def test_code_message(tmp_path: Path, code: str, text: str, expected: str) -> None:
     found = [m.split("\n")[0] for m in messages(tmp_path, text) if f"[{code}]" in m]
     assert found and found[0] == expected, messages(tmp_path, text)
+
+
+def test_before_1_25_the_psp_is_granted_to_its_account(tmp_path: Path) -> None:
+    """PodSecurityPolicy admits by the pod's account: no label needed, so no SA196."""
+    text = SPEC.replace('version: "1.30"', 'version: "1.24"')
+    assert "[SA196]" not in "\n".join(messages(tmp_path, text))
+    plan = plan_of(tmp_path, text)
+    [binding] = [r for r in plan.resources if r.key.endswith("RoleBinding::serving/psp:gpu")]
+    assert binding.properties["subjects"] == [{"kind": "ServiceAccount", "name": "llm-sa", "namespace": "serving"}]
+    # The chart creates llm-sa: the binding waits for no account of ours.
+    assert not any("ServiceAccount::" in d for d in binding.depends_on)
+
+
+def test_the_charts_account_needs_no_access_entry(tmp_path: Path) -> None:
+    text = SPEC.split("access:\n")[0]
+    found = messages(tmp_path, text)
+    assert not [m for m in found if "[SA114]" in m or "error[" in m], found
+    assert plan_of(tmp_path, text).resources
