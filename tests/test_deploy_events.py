@@ -293,3 +293,21 @@ def test_collector_is_the_on_event_callback() -> None:
     for event in load_event_log(events_dir() / "engine-component-delete.json"):
         collector(event)
     assert collector.report().counts == {"delete": 5}
+
+
+def test_the_warning_about_secureais_own_dynamic_provider_host_is_dropped() -> None:
+    from pulumi.automation import DiagnosticEvent, EngineEvent
+
+    from secureai.deploy.events import EventCollector
+
+    def warning(message: str) -> EngineEvent:
+        diag = DiagnosticEvent(message=message, color="never", severity="warning")
+        return EngineEvent(sequence=1, timestamp=0, diagnostic_event=diag)
+
+    collector = EventCollector()
+    own = "/home/u/.secureai/workspaces/p/.secureai-bin/pulumi-resource-pulumi-python"
+    collector(warning(f"using pulumi-resource-pulumi-python from $PATH at {own}\n"))
+    collector(warning("using pulumi-resource-pulumi-python from $PATH at /opt/other/bin/x\n"))
+    assert [d.text for d in collector.report().diagnostics] == [
+        "using pulumi-resource-pulumi-python from $PATH at /opt/other/bin/x"
+    ]

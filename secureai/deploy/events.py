@@ -180,6 +180,10 @@ class ChangeReport:
         }
 
 
+# The engine's warning whenever a plugin comes from PATH.
+_OWN_HOST_WARNING = "using pulumi-resource-pulumi-python from $PATH"
+
+
 class EventCollector:
     """An `on_event` callback that builds a ChangeReport; safe to call from the event thread."""
 
@@ -234,6 +238,8 @@ class EventCollector:
     def _diagnostic(self, event: EngineEvent) -> None:
         diag = event.diagnostic_event
         assert diag is not None
+        if _OWN_HOST_WARNING in diag.message and "/.secureai-bin/" in diag.message:
+            return  # secureai put its own dynamic-provider host there (deploy/stack.py): no news
         text = clean(f"{diag.prefix or ''}{diag.message}", self._secrets, limit=2000)
         if diag.severity == "debug" or not text:
             return
