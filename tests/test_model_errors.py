@@ -67,10 +67,16 @@ CASES = [
     (
         # The API server refuses it (found by tests/engine on a real kube-apiserver).
         "downward API of a GPU limit",
-        FULL.replace("image:", "env: { G: { resourceFieldRef: { resource: limits.nvidia.com/gpu } } }\n    image:"),
+        FULL.replace(
+            "image:", "env: { G: { resourceFieldRef: { resource: limits.nvidia.com/gpu } } }\n    image:"
+        ),
         "spec.yaml:10:47: error[SA100]: workloads.trainer.env.G.resourceFieldRef.resource: resourceFieldRef cannot expose 'limits.nvidia.com/gpu': Kubernetes serves only limits.* and requests.* of cpu, memory, ephemeral-storage and hugepages-<size> (not extended resources such as GPUs)",
     ),
-    ("downward API of memory", FULL.replace("image:", "env: { M: { resourceFieldRef: { resource: requests.memory } } }\n    image:"), None),
+    (
+        "downward API of memory",
+        FULL.replace("image:", "env: { M: { resourceFieldRef: { resource: requests.memory } } }\n    image:"),
+        None,
+    ),
     ("unquoted version is text", BASE.replace('"1.30"', "1.30"), None),
     (
         "bad quantity",

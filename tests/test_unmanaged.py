@@ -289,7 +289,9 @@ def test_before_1_25_the_psp_is_granted_to_its_account(tmp_path: Path) -> None:
     assert "[SA196]" not in "\n".join(messages(tmp_path, text))
     plan = plan_of(tmp_path, text)
     [binding] = [r for r in plan.resources if r.key.endswith("RoleBinding::serving/psp:gpu")]
-    assert binding.properties["subjects"] == [{"kind": "ServiceAccount", "name": "llm-sa", "namespace": "serving"}]
+    assert binding.properties["subjects"] == [
+        {"kind": "ServiceAccount", "name": "llm-sa", "namespace": "serving"}
+    ]
     # The chart creates llm-sa: the binding waits for no account of ours.
     assert not any("ServiceAccount::" in d for d in binding.depends_on)
 

@@ -17,6 +17,7 @@ from typing import Any
 import hvac  # type: ignore[import-untyped]
 import hvac.exceptions  # type: ignore[import-untyped]
 import pytest
+from pulumi.automation.errors import CommandError
 from specutil import write_spec
 from vault_server import bao_fixture, vault_fixture  # noqa: F401  (fixtures)
 
@@ -176,3 +177,27 @@ def test_apply_noop_update_drift_destroy(engine: Engine, vault: Any, tmp_path: P
         vault.secrets.kv.v2.read_secret_metadata(path="ai/params", mount_point="secret")
     assert "vaultonly-ml-trainer" not in vault.sys.list_acl_policies()["data"]["keys"]
     assert vault.read("auth/kubernetes/role/vaultonly-ml-trainer") is None
+
+
+def test_deleted_in_vault_is_recreated_and_a_wrong_token_is_one_line(
+    engine: Engine, vault: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plan = vault_plan(tmp_path, engine.address)
+    stack = engine.stack(plan)
+    stack.up(on_output=lambda _: None)
+
+    vault.delete("auth/kubernetes/role/vaultonly-ml-trainer")
+    assert engine.changes(plan, refresh=True) == [("create", "ml/trainer", [])]
+    stack.up(refresh=True, on_output=lambda _: None)
+    assert vault.read("auth/kubernetes/role/vaultonly-ml-trainer") is not None
+
+    monkeypatch.setenv("VAULT_TOKEN", "not-the-token-0123456789")
+    changed = vault_plan(tmp_path, engine.address, rate="0.5")
+    with pytest.raises(CommandError) as failed:
+        engine.stack(changed).up(on_output=lambda _: None)
+    message = str(failed.value)
+    assert "cannot write secret/data/ai/params: Forbidden" in message
+    assert "Traceback" not in message
+    assert "not-the-token-0123456789" not in message
+    monkeypatch.setenv("VAULT_TOKEN", "root")
+    engine.stack(plan).destroy(on_output=lambda _: None)

@@ -5,7 +5,8 @@ The engine starts `pulumi-resource-pulumi-python` to run dynamic providers; the 
 ships it, a CLI built from Go modules does not, so `secureai.deploy.stack` writes one that runs
 this module. The SDK's host answers Diff with "some change" and no property names, which
 leaves `preview` to print `~ update` without saying what; a provider whose DiffResult carries
-`changed` (the built-in Vault provider's does) gets those names sent as the diff's keys.
+`changed` (the built-in Vault provider's does) gets those names sent as the diff's keys, and
+a built-in Vault provider failure reaches the user as its one-line message, not a traceback.
 The SDK's servicer is used as it is, loaded from its installed source without the module's
 last line (its unconditional `main()` call), so nothing of it is copied here.
 """
@@ -13,6 +14,8 @@ last line (its unconditional `main()` call), so nothing of it is copied here.
 from __future__ import annotations
 
 import runpy
+import sys
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +52,23 @@ def main() -> None:
             return response
 
     namespace["DynamicResourceProviderServicer"] = Servicer
+    namespace["traceback"] = _Tracebacks
     namespace["main"]()
+
+
+class _Tracebacks:
+    """What the SDK's host sends the engine for a failed operation: a built-in Vault provider
+    failure is one line for the user (its message names the object and the reason), anything
+    else the whole traceback, as the SDK sends it."""
+
+    @staticmethod
+    def format_exc() -> str:
+        from secureai.pulumi.vault_builtin import VaultProviderError
+
+        error = sys.exc_info()[1]
+        if isinstance(error, VaultProviderError):
+            return str(error)
+        return traceback.format_exc()
 
 
 if __name__ == "__main__":

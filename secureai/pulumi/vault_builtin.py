@@ -118,15 +118,14 @@ class KvSecretProvider(VaultProvider):
         )
 
     def read_body(self, client: Any, props: Mapping[str, Any]) -> dict[str, Any] | None:
-        hvac = _hvac()
-        try:
-            response = client.secrets.kv.v2.read_secret_version(
+        response = _unless_absent(
+            f"read {self.object_id(props)}",
+            lambda: client.secrets.kv.v2.read_secret_version(
                 path=props["name"], mount_point=props["mount"], raise_on_deleted_version=True
-            )
-        except hvac.exceptions.InvalidPath:
+            ),
+        )
+        if response is None:
             return None
-        except (hvac.exceptions.VaultError, OSError) as exc:
-            raise VaultProviderError(f"cannot read {self.object_id(props)}: {type(exc).__name__}") from None
         data = response["data"]["data"]
         # Same text as the input when the data is the same, so an unchanged secret is no diff.
         same = json.loads(props.get("data_json") or "null") == data
@@ -134,15 +133,12 @@ class KvSecretProvider(VaultProvider):
 
     def remove(self, client: Any, props: Mapping[str, Any]) -> None:
         # Every version and the metadata: a plain delete would keep old versions readable.
-        hvac = _hvac()
-        try:
-            client.secrets.kv.v2.delete_metadata_and_all_versions(
+        _unless_absent(
+            f"delete {self.object_id(props)}",
+            lambda: client.secrets.kv.v2.delete_metadata_and_all_versions(
                 path=props["name"], mount_point=props["mount"]
-            )
-        except hvac.exceptions.InvalidPath:
-            return
-        except (hvac.exceptions.VaultError, OSError) as exc:
-            raise VaultProviderError(f"cannot delete {self.object_id(props)}: {type(exc).__name__}") from None
+            ),
+        )
 
 
 class PolicyProvider(VaultProvider):
@@ -160,14 +156,10 @@ class PolicyProvider(VaultProvider):
         )
 
     def read_body(self, client: Any, props: Mapping[str, Any]) -> dict[str, Any] | None:
-        hvac = _hvac()
-        try:
-            response = client.sys.read_acl_policy(name=props["name"])
-        except hvac.exceptions.InvalidPath:
-            return None
-        except (hvac.exceptions.VaultError, OSError) as exc:
-            raise VaultProviderError(f"cannot read policy {props['name']}: {type(exc).__name__}") from None
-        return {"policy": response["data"]["policy"]}
+        response = _unless_absent(
+            f"read policy {props['name']}", lambda: client.sys.read_acl_policy(name=props["name"])
+        )
+        return None if response is None else {"policy": response["data"]["policy"]}
 
     def remove(self, client: Any, props: Mapping[str, Any]) -> None:
         _call(f"delete policy {props['name']}", lambda: client.sys.delete_acl_policy(name=props["name"]))
@@ -189,13 +181,7 @@ class AuthRoleProvider(VaultProvider):
         )
 
     def read_body(self, client: Any, props: Mapping[str, Any]) -> dict[str, Any] | None:
-        hvac = _hvac()
-        try:
-            response = client.read(self.object_id(props))
-        except hvac.exceptions.InvalidPath:
-            return None
-        except (hvac.exceptions.VaultError, OSError) as exc:
-            raise VaultProviderError(f"cannot read {self.object_id(props)}: {type(exc).__name__}") from None
+        response = _unless_absent(f"read {self.object_id(props)}", lambda: client.read(self.object_id(props)))
         if response is None:
             return None
         live = response["data"]
@@ -220,16 +206,26 @@ def _whole(value: Any) -> Any:
     return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
-def _call(what: str, operation: Any, *, quote_server: bool = False) -> Any:
+def _call(what: str, operation: Any, *, quote_server: bool = False, absent_ok: bool = False) -> Any:
     hvac = _hvac()
     try:
         return operation()
+    except hvac.exceptions.InvalidPath:
+        if absent_ok:
+            return None
+        raise VaultProviderError(f"cannot {what}: it does not exist (InvalidPath)") from None
     except (hvac.exceptions.VaultError, OSError) as exc:
         # The server's reply may quote what was sent: only for objects that hold no secret
         # (policies, roles) is it worth showing; otherwise the class name says enough.
         errors = getattr(exc, "errors", None) if quote_server else None
         reason = f"{type(exc).__name__}: {'; '.join(map(str, errors))}" if errors else type(exc).__name__
         raise VaultProviderError(f"cannot {what}: {reason}") from None
+
+
+def _unless_absent(what: str, operation: Any) -> Any:
+    """`operation()`, or None when the object does not exist (gone is what read and delete
+    may find: deleted outside secureai)."""
+    return _call(what, operation, absent_ok=True)
 
 
 def _hvac() -> Any:
