@@ -109,8 +109,8 @@ def compare(rendered: Any, live: Any, path: str = "") -> list[str]:
         for key, value in rendered.items():
             where = f"{path}.{key}" if path else str(key)
             if key not in live:
-                if value in ({}, [], None):
-                    continue  # the server drops empty values
+                if value in ({}, [], None, False):
+                    continue  # the server drops empty values and false (`omitempty`)
                 problems.append(f"{where}: missing on the server")
                 continue
             problems += compare(value, live[key], where)
