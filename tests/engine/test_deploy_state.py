@@ -228,7 +228,14 @@ def moto_s3(tmp_path: Path) -> Iterator[str]:
                 time.sleep(0.3)
         yield endpoint
     finally:
-        stop_pid(process.pid, process.args[0] if isinstance(process.args, list) else server, process)
+        # moto_server is a Python script: /proc shows the interpreter, so stop_pid's check would
+        # not recognise it; this Popen is ours, so terminate it directly.
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
         log.close()
 
 
