@@ -18,11 +18,6 @@ echo "manifests and Vault artefacts are in out/ai-platform/ (Secrets with placeh
 if [ "${SECUREAI_EXAMPLE_RENDER_ONLY:-}" = 1 ]; then exit 0; fi
 
 started=$(date +%s)
-if [ -f scripts/engine/build.sh ]; then
-  nice -n 10 bash scripts/engine/build.sh
-else
-  nice -n 10 bash scripts/engine/build-kube.sh
-  nice -n 10 bash scripts/engine/build-pulumi.sh
-fi
+nice -n 10 bash scripts/engine/build.sh
 echo "engine toolchain ready after $(( $(date +%s) - started ))s"
 cd tests && exec ../.venv/bin/python -m engine.example ../specs/ai-platform.yaml

@@ -9,6 +9,7 @@ control-plane log attached to its report.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ from vault_server import BaoServer, bao_fixture, vault_fixture  # noqa: F401  (f
 
 from .harness import ControlPlane, HarnessError
 from .kubeapi import KubeClient
+from .pulumi_engine import pulumi_engine
 from .toolchain import engine_required, kube_toolchain
 from .vault_auth import KubeAuth, configure_kubernetes_auth
 
@@ -59,6 +61,16 @@ def kube(control_plane: ControlPlane) -> KubeClient:
 def kube_auth(control_plane: ControlPlane, bao: BaoServer, vault: Any) -> KubeAuth:
     """OpenBao's kubernetes auth method at `kubernetes/`, reviewing tokens with this API server."""
     return configure_kubernetes_auth(vault, control_plane, "kubernetes")
+
+
+@pytest.fixture(scope="session")
+def pulumi_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A PULUMI_HOME holding the built provider plugins (and nothing downloaded)."""
+    engine = pulumi_engine()
+    need(engine.missing_reason())
+    home = tmp_path_factory.mktemp("pulumi-home")
+    engine.prepare(home)
+    return home
 
 
 @pytest.hookimpl(wrapper=True)

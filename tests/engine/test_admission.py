@@ -12,7 +12,7 @@ object is applied for real; the compliant workloads roll out on the kwok node.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +40,23 @@ def apply_all(kube: KubeClient, objects: list[tuple[str, str, dict[str, Any]]]) 
             continue
         reply = kube.apply_yaml(text, manifest)
         assert reply.ok, f"{name}: HTTP {reply.status}: {reply.message}"
+
+
+def remove_all(kube: KubeClient, objects: list[tuple[str, str, dict[str, Any]]]) -> None:
+    """Delete what a test applied, last first, and wait until its namespaces are gone: the
+    control plane is shared by the session, and the deploy tests create the same names."""
+    gone = []
+    for _, _, manifest in reversed(objects):
+        if not_served(manifest):
+            continue
+        meta = manifest["metadata"]
+        kube.delete(manifest["apiVersion"], manifest["kind"], meta["name"], meta.get("namespace"))
+        if manifest["kind"] == "Namespace":
+            gone.append(meta["name"])
+    for name in gone:
+        kube.wait_for(
+            f"namespace {name} to be deleted", lambda n=name: kube.get("v1", "Namespace", n).status == 404
+        )
 
 
 def template_of(manifest: dict[str, Any]) -> dict[str, Any]:
@@ -171,7 +188,7 @@ VIOLATIONS: dict[str, tuple[Mutation, str]] = {
 @pytest.fixture(scope="module")
 def profiled(
     control_plane: ControlPlane, tmp_path_factory: pytest.TempPathFactory
-) -> list[tuple[str, str, dict[str, Any]]]:
+) -> Iterator[list[tuple[str, str, dict[str, Any]]]]:
     """Seed 001 applied for real; its policy is in force when this returns."""
     kube = control_plane.client()
     objects = rendered(
@@ -188,7 +205,8 @@ def profiled(
         ),
         timeout=30,
     )
-    return objects
+    yield objects
+    remove_all(kube, objects)
 
 
 @pytest.mark.parametrize("case", list(VIOLATIONS))
@@ -284,13 +302,14 @@ PSS_VIOLATIONS: dict[str, tuple[Mutation, str]] = {
 @pytest.fixture(scope="module")
 def restricted(
     control_plane: ControlPlane, tmp_path_factory: pytest.TempPathFactory
-) -> list[tuple[str, str, dict[str, Any]]]:
+) -> Iterator[list[tuple[str, str, dict[str, Any]]]]:
     kube = control_plane.client()
     objects = rendered(
         compiled_at(SPECS / "004-model-parameters.yaml", minor(control_plane), tmp_path_factory.mktemp("004"))
     )
     apply_all(kube, objects)
-    return objects
+    yield objects
+    remove_all(kube, objects)
 
 
 @pytest.mark.parametrize("case", list(PSS_VIOLATIONS))
@@ -352,20 +371,17 @@ def test_rendered_pod_templates_of_every_example_are_admitted_as_pods(
                 )
                 if not reply.ok:
                     failures.append(f"{spec.name} {name}: HTTP {reply.status}: {reply.message}")
-        remove_policies(kube, [o for o in objects if o not in kept])
+        remove_all(
+            kube, [o for o in objects if o not in kept and o[2]["kind"] not in WORKLOAD_KINDS | {"Service"}]
+        )
     assert failures == [], "\n".join(failures)
 
 
 def existing(kube: KubeClient, manifest: dict[str, Any]) -> bool:
-    if not manifest["kind"].startswith("ValidatingAdmissionPolicy"):
+    if not_served(manifest):
         return False
-    return kube.get(manifest["apiVersion"], manifest["kind"], manifest["metadata"]["name"]).ok
-
-
-def remove_policies(kube: KubeClient, objects: list[tuple[str, str, dict[str, Any]]]) -> None:
-    for _, _, manifest in objects:
-        if manifest["kind"].startswith("ValidatingAdmissionPolicy"):
-            kube.delete(manifest["apiVersion"], manifest["kind"], manifest["metadata"]["name"])
+    meta = manifest["metadata"]
+    return kube.get(manifest["apiVersion"], manifest["kind"], meta["name"], meta.get("namespace")).ok
 
 
 # ----------------------------------------------------------------------------- profile gate
@@ -448,4 +464,4 @@ def test_the_profile_gate_rejects_a_profile_from_another_namespace(
         reply = kube.create(own, dry_run=True)
         assert reply.ok, f"HTTP {reply.status}: {reply.message}"
     finally:
-        remove_policies(kube, objects)
+        remove_all(kube, [o for o in objects if o[2]["kind"] not in WORKLOAD_KINDS | {"Service"}])
