@@ -76,7 +76,9 @@ def test_the_agent_logs_in_with_the_workloads_token_and_writes_its_files(
     assert stat.S_IMODE((files / "model-parameters.json").stat().st_mode) == 0o400
 
     # Another account's token, with the right audience, is refused at login: no file written.
-    kube.apply_ok({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "intruder", "namespace": "ml"}})
+    kube.apply_ok(
+        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "intruder", "namespace": "ml"}}
+    )
     token.write_text(kube.token_request("ml", "intruder", [settings.audience]))
     refused = tmp_path / "refused"
     refused.mkdir()
