@@ -3,8 +3,8 @@
 #  1. set up .venv; validate and render specs/ai-platform.yaml into out/ai-platform/;
 #  2. build the engine toolchain if missing (a local Kubernetes control plane and the Pulumi
 #     engine, from Go modules; the first build is long, later runs use the cache);
-#  3. start the control plane, `secureai apply --yes` the example to it through the real Pulumi
-#     engine, `secureai preview --expect-no-changes` (the cluster holds what the spec says),
+#  3. start the control plane and a dev OpenBao, `secureai apply --yes` the example to them
+#     through the real Pulumi engine, `secureai preview --expect-no-changes` (the cluster holds what the spec says),
 #     `secureai destroy --yes`, and stop the servers (tests/engine/example.py says what it
 #     changes in a temporary copy of the spec for the local cluster, and why).
 # SECUREAI_EXAMPLE_RENDER_ONLY=1 stops after step 1.

@@ -21,13 +21,15 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
+import hvac  # type: ignore[import-untyped]
 import yaml
+from vault_server import ROOT_TOKEN, bao_binary, free_port, stop, wait_healthy
 
 from .harness import ControlPlane, HarnessError
-from .pulumi_engine import VAULT_PLUGIN_MISSING, pulumi_engine
+from .pulumi_engine import pulumi_engine
 from .specs import retarget
+from .vault_auth import configure_kubernetes_auth
 
 CALICO_CRD = {
     "apiVersion": "apiextensions.k8s.io/v1",
@@ -54,41 +56,42 @@ CALICO_CRD = {
         ],
     },
 }
-VAULT_KEYS = ("vault", "vaultSecrets")
 
 
 def say(text: str) -> None:
     print(f"[example] {text}", flush=True)
 
 
-def without_vault(data: dict[str, Any]) -> list[str]:
-    """Drop the spec's Vault parts in place; return what was dropped."""
-    dropped = [key for key in VAULT_KEYS if data.pop(key, None) is not None]
-    for name, workload in (data.get("workloads") or {}).items():
-        if workload.pop("vault", None) is not None:
-            dropped.append(f"workloads.{name}.vault")
-    for name, secret in (data.get("secrets") or {}).items():
-        for key, value in list((secret.get("data") or {}).items()):
-            if isinstance(value, dict) and "fromVault" in value:
-                del secret["data"][key]
-                dropped.append(f"secrets.{name}.data.{key}")
-    for name, expectation in list((data.get("expect") or {}).items()):
-        if "vault" in repr(expectation):  # an assertion about what was left out
-            del data["expect"][name]
-            dropped.append(f"expect.{name}")
-    return dropped
+def start_openbao(work: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """A dev OpenBao on a free loopback port (in memory, private HOME); its log in `work`."""
+    address = f"http://127.0.0.1:{free_port()}"
+    home = work / "openbao"
+    home.mkdir()
+    log = home / "bao.log"
+    command = [
+        bao_binary(),
+        "server",
+        "-dev",
+        f"-dev-root-token-id={ROOT_TOKEN}",
+        f"-dev-listen-address={address.removeprefix('http://')}",
+    ]
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            command,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env={"PATH": os.environ.get("PATH", ""), "HOME": str(home)},
+        )
+    wait_healthy(address, process, log)
+    return process, address
 
 
-def local_copy(spec: Path, minor: str, into: Path, vault_plugin: bool) -> Path:
+def local_copy(spec: Path, minor: str, into: Path) -> Path:
     declared = yaml.safe_load(spec.read_text(encoding="utf-8"))["kubernetes"].get("version")
     copy = retarget(spec, minor, into)
     data = yaml.safe_load(copy.read_text(encoding="utf-8"))
     say(f"target version set to the local cluster's {minor} in a copy (the spec says {declared})")
     data["kubernetes"]["context"] = "secureai-engine"
-    if not vault_plugin:
-        dropped = without_vault(data)
-        if dropped:
-            say(f"left out of the copy: {', '.join(dropped)}, because {VAULT_PLUGIN_MISSING}")
     copy.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     return copy
 
@@ -122,6 +125,7 @@ def run(spec: Path, keep: bool) -> int:
     work = Path(tempfile.mkdtemp(prefix="secureai-example-"))
     (work / "state").mkdir()
     plane = ControlPlane(workdir=work / "kube")
+    servers: list[subprocess.Popen[bytes]] = []
     started = time.monotonic()
     try:
         plane.start()
@@ -132,7 +136,7 @@ def run(spec: Path, keep: bool) -> int:
         say(f"control plane {plane.version} up in {time.monotonic() - started:.0f}s (logs: {plane.logs})")
         kube = plane.client()
         minor = ".".join(plane.version.removeprefix("v").split(".")[:2])
-        copy = local_copy(spec, minor, work / "spec", vault_plugin="vault" in engine.providers)
+        copy = local_copy(spec, minor, work / "spec")
         if "networkPlugin: calico" in copy.read_text(encoding="utf-8"):
             kube.apply_ok(CALICO_CRD)
             kube.wait_for("projectcalico.org/v3", lambda: kube.served("projectcalico.org/v3"))
@@ -141,6 +145,17 @@ def run(spec: Path, keep: bool) -> int:
         env = engine.env(work / "pulumi-home")
         env.update(KUBECONFIG=str(plane.kubeconfig), PULUMI_CONFIG_PASSPHRASE="example-passphrase")
         env.setdefault("DB_PASSWORD", "example-db-password")
+        if "vault" in yaml.safe_load(copy.read_text(encoding="utf-8")):
+            bao, address = start_openbao(work)
+            servers.append(bao)
+            mount = yaml.safe_load(copy.read_text(encoding="utf-8"))["vault"].get(
+                "kubernetesAuthMount", "kubernetes"
+            )
+            configure_kubernetes_auth(hvac.Client(url=address, token=ROOT_TOKEN), plane, mount)
+            env.update(VAULT_ADDR=address, VAULT_TOKEN=ROOT_TOKEN)
+            say(
+                f"OpenBao dev server at {address}, kubernetes auth at auth/{mount} reviewing with this cluster"
+            )
         code = secureai("apply", copy, env, work, "--yes")
         if code == 0:
             code = secureai("preview", copy, env, work, "--expect-no-changes")
@@ -154,8 +169,10 @@ def run(spec: Path, keep: bool) -> int:
                 f"left running: KUBECONFIG={plane.kubeconfig}; stop with `bash scripts/engine/cluster.sh down {plane.dir}`"
             )
         else:
+            for server in servers:
+                stop(server)
             plane.stop()
-            say("control plane stopped")
+            say("control plane and OpenBao stopped")
 
 
 def main(argv: list[str] | None = None) -> int:
