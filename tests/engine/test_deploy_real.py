@@ -4,8 +4,8 @@ Each example spec the cluster can serve (retargeted to the cluster's minor) goes
 life cycle: the preview lists the creates, apply succeeds, every object read back from the API
 server matches what `render` wrote, a second preview is clean, one edited field is one update
 with that property path, a label removed through the API is drift, and destroy removes
-everything. Specs with Vault resources need the pulumi-vault plugin, which cannot be built from
-the Go module proxy (pulumi_engine.VAULT_PLUGIN_MISSING): they skip with that reason.
+everything. This life cycle starts no OpenBao, so specs with Vault resources skip, saying where
+their Vault half is proven instead (test_vault_platform.py, test_vault_builtin_engine.py).
 
 Calico's `projectcalico.org/v3` is served in a real cluster by Calico's aggregated API server;
 here a CustomResourceDefinition of the same group and version stands in for it while this
@@ -26,7 +26,6 @@ from .deploying import CANARY, Deployer, comparable, compare, deployer_for, edit
 from .example import CALICO_CRD
 from .harness import ControlPlane
 from .kubeapi import KubeClient
-from .pulumi_engine import VAULT_PLUGIN_MISSING
 from .specs import EXAMPLES, compiled_at, rendered, retarget
 
 pytestmark = pytest.mark.engine
@@ -88,7 +87,11 @@ def test_example_lifecycle_through_the_real_engine(
     tmp_path: Path,
 ) -> None:
     if _uses_vault(example):
-        pytest.skip(f"{example.name} has Vault resources: {VAULT_PLUGIN_MISSING}")
+        pytest.skip(
+            f"{example.name} has Vault resources and this life cycle starts no OpenBao: ai-platform's runs "
+            "with Vault in test_vault_platform.py, the built-in Vault provider's drift and updates in "
+            "test_vault_builtin_engine.py; 004, 005 and llm-platform with OpenBao are not written yet"
+        )
     minor = _minor(control_plane)
     spec = edit_spec(retarget(example, minor, tmp_path / "retargeted"), _with_context, tmp_path / "spec")
     objects = [m for _, _, m in rendered(compiled_at(example, minor, tmp_path / "render"))]
