@@ -888,10 +888,13 @@ def test_localhost_seccomp_profile_file_comes_from_the_spec(tmp_path: Path) -> N
     [
         ({"run_as_user": 10001}, 10001),
         ({"run_as_user": 2000, "run_as_group": 3000}, 3000),
-        ({}, None),  # the image's user: its group is not known here
+        ({"run_as_user": 2000, "run_as_group": 0}, 0),  # said explicitly: kept
+        ({}, 1000),  # the image's user: never the image's group, which may be 0
+        ({"fs_group": 2500}, 2500),  # the group the spec already gives its volumes
+        ({"run_as_user": 0, "fs_group": 0}, 1000),  # root's group only when said
     ],
 )
-def test_pods_get_a_non_zero_group_by_default(ids: dict[str, int], expected: int | None) -> None:
+def test_pods_get_a_non_zero_group_by_default(ids: dict[str, int], expected: int) -> None:
     spec = make_spec(
         workloads={"w": {"namespace": "ml", "image": "ghcr.io/acme/x:1.0", **ids}},
     )

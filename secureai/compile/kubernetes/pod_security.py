@@ -8,23 +8,40 @@ from secureai.diagnostics import error, warning
 from secureai.model.security import SecurityProfile
 from secureai.model.versions import BOUND_TOKENS_MINOR
 
+# The first non-system group on Debian, Ubuntu and Alpine, so the primary group of the usual
+# `useradd app` image user: for such images the default changes nothing; for images whose user
+# has group 0 it takes root's group away.
+DEFAULT_GROUP = 1000
+
 
 def pod_security_context(ctx: PodContext) -> Manifest:
     w, profile = ctx.workload, ctx.profile
     out: Manifest = {"seccompProfile": _seccomp(ctx)}
     if profile.run_as_non_root and "runAsNonRoot" not in ctx.relaxed:
         out["runAsNonRoot"] = True
-    # Without runAsGroup a container runs with its image's primary group, often 0 (root's):
-    # files the image left group-writable for root become the workload's. Default: the user's id.
-    group = w.run_as_group if w.run_as_group is not None else (w.run_as_user or None)
     for key, value in (
         ("runAsUser", w.run_as_user),
-        ("runAsGroup", group),
+        ("runAsGroup", default_group(w.run_as_user, w.run_as_group, w.fs_group)),
         ("fsGroup", w.fs_group),
     ):
         if value is not None:
             out[key] = value
     return out
+
+
+def default_group(run_as_user: int | None, run_as_group: int | None, fs_group: int | None) -> int:
+    """The pod's primary group: the spec's, else never the image's.
+
+    Without runAsGroup a container runs with its image's primary group, often 0 (root's), and
+    files the image left group-writable for root become the workload's. The default is the
+    user's own id when the spec names one, else the fsGroup the spec already trusts with its
+    volumes, else DEFAULT_GROUP.
+    """
+    if run_as_group is not None:
+        return run_as_group
+    if run_as_user:  # 0 is root's group too
+        return run_as_user
+    return fs_group if fs_group else DEFAULT_GROUP
 
 
 def _seccomp(ctx: PodContext) -> Manifest:
