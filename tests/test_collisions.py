@@ -71,3 +71,42 @@ def test_plan_check_on_kubernetes_objects(second: Resource, collides: bool) -> N
     if collides:
         assert found[0].code == "SA255" and found[0].path == ("secrets", "t")
         assert "secrets.t and secrets.s would both become Secret" in found[0].message
+
+
+SHARED_VALUE = """\
+version: 1
+project: p
+kubernetes: {{ version: "1.30" }}
+namespaces: {{ {namespace}: {{}} }}
+secrets:
+  models:
+    namespace: {namespace}
+    data:
+      k: {{ generate: {{ length: 24 }} }}
+vault: {{ address: "http://127.0.0.1:8200" }}
+vaultSecrets:
+  {path}:
+    data:
+      k: {{ generate: {{ length: 24 }} }}
+"""
+
+
+@pytest.mark.parametrize(
+    ("namespace", "path", "refused"),
+    [
+        ("vault", "models", True),  # both stored as vault/models/k
+        ("ml", "models", False),
+        ("vault", "models/v2", False),
+    ],
+)
+def test_entries_that_would_share_a_generated_value_are_refused(
+    tmp_path: Path, namespace: str, path: str, refused: bool
+) -> None:
+    found = [m for m in messages(tmp_path, SHARED_VALUE.format(namespace=namespace, path=path)) if "SA255" in m]
+    if not refused:
+        assert found == []
+        return
+    assert found[0].split("\n")[0] == (
+        "spec.yaml:14:10: error[SA255]: vaultSecrets.models.data.k and secrets.models.data.k would share one "
+        "generated value (both are stored as 'vault/models/k'); each would silently get the other's"
+    ), found

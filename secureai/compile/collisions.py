@@ -4,11 +4,14 @@ Generated names join spec names with '-' (`<project>-<namespace>-<workload>` for
 policy), so different entries can meet on one name: workload `b-c` in namespace `a` and
 workload `c` in namespace `a-b`. Deployed, one would silently replace the other (a grant
 lost); rendered, one file would overwrite the other. Such a spec is refused, naming both.
+Generated secret values are keyed the same way (`<namespace>/<secret>/<key>` for a Kubernetes
+Secret, `vault/<path>/<key>` for Vault data), so two entries that would share one value (and
+one stored stack config key) are refused too.
 """
 
 from __future__ import annotations
 
-from secureai.compile.plan import Plan, Resource
+from secureai.compile.plan import Plan, Resource, iter_secrets
 from secureai.diagnostics import Diagnostic, error
 
 
@@ -47,6 +50,30 @@ def check_collisions(plan: Plan) -> list[Diagnostic]:
             continue
         by_key.setdefault(resource.key, resource)
         by_identity.setdefault(identity(resource), resource)
+    return out + _shared_generated_values(plan)
+
+
+def _shared_generated_values(plan: Plan) -> list[Diagnostic]:
+    # One ref is one stored value: the Kubernetes Secret `models` in namespace `vault` and the
+    # Vault path `models` would silently get the same password.
+    out: list[Diagnostic] = []
+    first_at: dict[str, str] = {}
+    for resource in plan.resources:
+        for _, value in iter_secrets(resource.properties):
+            if value.source != "generate":
+                continue
+            where = ".".join(str(p) for p in value.spec_path)
+            first = first_at.setdefault(value.ref, where)
+            if first != where:
+                out.append(
+                    error(
+                        "SA255",
+                        f"{where} and {first} would share one generated value (both are "
+                        f"stored as '{value.ref}'); each would silently get the other's",
+                        value.spec_path,
+                        hint="rename one of them",
+                    )
+                )
     return out
 
 
