@@ -152,7 +152,7 @@ WORKLOAD_CASES = [
     (
         "SA220",
         INPUTS["SA220"],
-        "spec.yaml:8:3: error[SA220]: workload 'trainer' violates the baseline Pod Security Standard of namespace 'ml': probes and lifecycle hooks may not set 'host'",
+        "spec.yaml:13:53: error[SA220]: workload 'trainer' violates the baseline Pod Security Standard of namespace 'ml': probes and lifecycle hooks may not set 'host'",
     ),
     (
         "SA100",
@@ -544,8 +544,36 @@ def test_pod_security_covers_init_containers_sidecars_and_probe_hosts(tmp_path: 
     assert [
         m.split("\n")[0] for m in messages(tmp_path, probe.replace('"1.30"', '"1.34"')) if "[SA220]" in m
     ] == [
-        "spec.yaml:8:3: error[SA220]: workload 'trainer' violates the baseline Pod Security Standard of "
+        "spec.yaml:13:58: error[SA220]: workload 'trainer' violates the baseline Pod Security Standard of "
         "namespace 'ml': probes and lifecycle hooks may not set 'host'"
+    ]
+
+
+def test_a_probe_host_is_reported_at_that_field_of_each_container(tmp_path: Path) -> None:
+    text = FULL.replace('"1.30"', '"1.34"').replace("ml: {}", "ml: { podSecurity: baseline }") + (
+        "    ports: [http:8080]\n"
+        "    readinessProbe:\n"
+        "      httpGet: { path: /ready, port: http, host: 10.0.0.9 }\n"
+        "    initContainers:\n"
+        "      fetch: { image: ghcr.io/acme/fetch:1.0.0 }\n"
+        "    sidecars:\n"
+        "      shipper:\n"
+        "        image: ghcr.io/acme/shipper:1.0.0\n"
+        "        lifecycle: { preStop: { httpGet: { port: 80, host: 10.0.0.7 } } }\n"
+        "      proxy:\n"
+        "        image: ghcr.io/acme/proxy:1.0.0\n"
+        "        startupProbe: { tcpSocket: { port: 9901, host: metadata.internal } }\n"
+        "        livenessProbe: { tcpSocket: { port: 9901 } }\n"
+    )
+    prefix = "error[SA220]: workload 'trainer' violates the baseline Pod Security Standard of namespace 'ml'"
+    found = [m for m in messages(tmp_path, text) if "[SA220]" in m]
+    hint = (
+        "  hint: the cluster would reject its pods; remove 'host' (the kubelet then connects to the "
+        "pod's own IP), or lower the namespace's podSecurity level"
+    )
+    assert found == [
+        f"spec.yaml:{line}:{column}: {prefix}: probes and lifecycle hooks may not set 'host'\n{hint}"
+        for line, column in ((15, 50), (21, 60), (24, 56))
     ]
 
 

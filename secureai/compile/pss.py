@@ -106,7 +106,10 @@ class Pod:
 class Finding:
     code: str
     what: str
-    where: str  # "profile", "runAsUser", "ports", "workload" or "volumes/<name>"
+    where: str  # "profile", "runAsUser", "ports", "workload", "volumes/<name>" or "container"
+    # For "container": the compiled container's name, then the field's path inside it, which
+    # _path maps back to the main container, an init container or a sidecar.
+    field: tuple[Any, ...] = ()
 
 
 Rule = Callable[[Pod], Iterator[Finding]]
@@ -219,20 +222,27 @@ def _unconfined(pod: Pod) -> Iterator[Finding]:
 
 def _probe_host(pod: Pod) -> Iterator[Finding]:
     """From 1.34 probes and lifecycle hooks may not name a `host`: the kubelet would connect
-    from the node to any address, on the pod's behalf (check_probesAndLifecycleHandlers.go)."""
+    from the node to any address, on the pod's behalf (check_probesAndLifecycleHandlers.go).
+    One finding per `host`, at that field of the container that sets it."""
     if pod.minor < PROBE_HOST_RULE:
         return
-    handlers = [
-        handler
-        for c in pod.containers
-        for handler in (
-            *(c.get(key, {}) for key in ("livenessProbe", "readinessProbe", "startupProbe")),
-            *c.get("lifecycle", {}).values(),
-        )
-    ]
-    actions = [h.get(kind, {}) for h in handlers for kind in ("httpGet", "tcpSocket")]
-    if any(a.get("host") for a in actions):
-        yield Finding("SA220", "probes and lifecycle hooks may not set 'host'", "workload")
+    for container in pod.containers:
+        handlers = [
+            *((key,) for key in ("livenessProbe", "readinessProbe", "startupProbe")),
+            *(("lifecycle", hook) for hook in container.get("lifecycle", {})),
+        ]
+        for handler in handlers:
+            action: Mapping[str, Any] = container
+            for key in handler:
+                action = action.get(key, {})
+            for kind in ("httpGet", "tcpSocket"):
+                if action.get(kind, {}).get("host"):
+                    yield Finding(
+                        "SA220",
+                        "probes and lifecycle hooks may not set 'host'",
+                        "container",
+                        (container.get("name", ""), *handler, kind, "host"),
+                    )
 
 
 def _sysctls(pod: Pod) -> Iterator[Finding]:
@@ -391,14 +401,23 @@ def _diagnostic(spec: Spec, pod: Pod, namespace: str, level: str, finding: Findi
     return error(
         finding.code,
         message,
-        _path(spec, pod.workload, finding.where),
+        _path(spec, pod.workload, finding.where, finding.field),
         hint=_hint(spec, pod.workload, finding.where),
     )
 
 
-def _path(spec: Spec, workload: str, where: str) -> SpecPath:
+def _path(spec: Spec, workload: str, where: str, field: tuple[Any, ...] = ()) -> SpecPath:
     base: SpecPath = ("workloads", workload)
     w = spec.workloads.get(workload)
+    if where == "container" and w is not None:
+        name, *inside = field
+        # Container names are unique in a workload (SA181), so the name says which one it is.
+        if name == workload:
+            return (*base, *inside)
+        for group, containers in (("sidecars", w.sidecars), ("initContainers", w.init_containers)):
+            if name in containers:
+                return (*base, group, name, *inside)
+        return base  # a container secureai adds (the Vault agent): the workload
     if where == "profile":
         return (*base, "securityProfile") if w is not None and w.security_profile else base
     if where.startswith("volumes/"):
@@ -419,4 +438,6 @@ def _hint(spec: Spec, workload: str, where: str) -> str:
         fix = f"mount another volume type, or {fix}"
     elif where == "runAsUser":
         fix = f"run as a non-zero user id, or {fix}"
+    elif where == "container":
+        fix = f"remove 'host' (the kubelet then connects to the pod's own IP), or {fix}"
     return f"the cluster would reject its pods; {fix}"
