@@ -19,3 +19,9 @@ if [ ! -x .venv-nca/bin/nca ]; then
   "$PYTHON" -m venv .venv-nca
   .venv-nca/bin/python -m pip install --quiet "network-config-analyzer>=2.1,<3"
 fi
+# checkov, the outside oracle of tests/test_checkov.py, in its own venv: it pins older versions
+# of packages we use. About two minutes of pip on a loaded 2-core machine, once.
+if [ ! -x .venv-checkov/bin/checkov ]; then
+  "$PYTHON" -m venv .venv-checkov
+  .venv-checkov/bin/python -m pip install --quiet "checkov>=3.2,<4"
+fi
