@@ -147,22 +147,16 @@ def apply(
     """Preview, confirm, then `pulumi up`, with progress lines through `echo`."""
     options = options or DeployOptions()
     with _session(spec, options, workspace_factory, program_secrets=True) as session:
-        report = _preview(session)
-        decision = _decide(session.name, "apply", report, yes, is_tty, confirm, echo)
-        if decision is not None:
-            return decision
-        collector = EventCollector(secrets=session.secrets)
-        progress = Progress(echo or _quiet, secrets=session.secrets)
-        result = _interruptible(
+        return _change(
             session,
-            lambda: session.stack.up(show_secrets=False, **session.engine_args(_both(collector, progress))),
-            changes=True,
+            "apply",
+            _preview(session),
+            lambda args: session.stack.up(show_secrets=False, **args),
+            yes=yes,
+            is_tty=is_tty,
+            confirm=confirm,
+            echo=echo,
         )
-        done = _done(session.name, "applied", report, collector.report())
-        done.outputs = stack_outputs(result)
-        if done.outputs:
-            done.message += "\n" + outputs_text(done.outputs)
-        return done
 
 
 def stack_outputs(result: Any) -> dict[str, Any]:
@@ -204,20 +198,47 @@ def destroy(
             lambda: session.stack.preview_destroy(show_secrets=False, **session.engine_args(planned)),
             changes=False,
         )
-        report = planned.report()
-        decision = _decide(session.name, "destroy", report, yes, is_tty, confirm, echo)
-        if decision is not None:
-            return decision
-        collector = EventCollector(secrets=session.secrets)
-        progress = Progress(echo or _quiet, secrets=session.secrets)
-        _interruptible(
+        return _change(
             session,
-            lambda: session.stack.destroy(
-                show_secrets=False, **session.engine_args(_both(collector, progress))
-            ),
-            changes=True,
+            "destroy",
+            planned.report(),
+            lambda args: session.stack.destroy(show_secrets=False, **args),
+            yes=yes,
+            is_tty=is_tty,
+            confirm=confirm,
+            echo=echo,
         )
-        return _done(session.name, "destroyed", report, collector.report())
+
+
+_DONE = {"apply": "applied", "destroy": "destroyed"}
+
+
+def _change(
+    session: _Session,
+    verb: str,
+    report: ChangeReport,
+    operation: Callable[[dict[str, Any]], Any],
+    *,
+    yes: bool,
+    is_tty: bool,
+    confirm: Confirm,
+    echo: Echo | None,
+) -> ChangeResult:
+    """apply and destroy after their preview: confirm `report`, then run the engine
+    `operation` (given the engine arguments) with progress lines; the stack's outputs, if any."""
+    decision = _decide(session.name, verb, report, yes, is_tty, confirm, echo)
+    if decision is not None:
+        return decision
+    collector = EventCollector(secrets=session.secrets)
+    progress = Progress(echo or _quiet, secrets=session.secrets)
+    result = _interruptible(
+        session, lambda: operation(session.engine_args(_both(collector, progress))), changes=True
+    )
+    done = _done(session.name, _DONE[verb], report, collector.report())
+    done.outputs = stack_outputs(result)
+    if done.outputs:
+        done.message += "\n" + outputs_text(done.outputs)
+    return done
 
 
 @contextmanager

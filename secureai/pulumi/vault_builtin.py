@@ -247,78 +247,51 @@ def _client(props: Mapping[str, Any]) -> Any:
     return _hvac().Client(url=address, token=token)
 
 
-class KvSecret(Resource, module="secureai", name="VaultKvSecretV2"):
+class _VaultResource(Resource):
+    """One Vault object through its kind's provider. Its inputs are `address`, the provider's
+    identity and body, by keyword as pulumi-vault's classes take them; `optional_inputs` may be
+    left out, `secret_inputs` are made secret Outputs before they reach the engine."""
+
+    vault_provider: ClassVar[type[VaultProvider]]
+    plan_type: ClassVar[str]
+    optional_inputs: ClassVar[tuple[str, ...]] = ()
+    secret_inputs: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(
+        self, resource_name: str, *, opts: pulumi.ResourceOptions | None = None, **inputs: Any
+    ) -> None:
+        known = dict.fromkeys(("address", *self.vault_provider.identity, *self.vault_provider.body))
+        unknown = sorted(set(inputs) - set(known))
+        missing = [k for k in known if k not in inputs and k not in self.optional_inputs]
+        if unknown or missing:
+            raise TypeError(f"{type(self).__name__}: unknown inputs {unknown}, missing inputs {missing}")
+        props = {k: inputs.get(k) for k in known}
+        for k in self.secret_inputs:
+            props[k] = pulumi.Output.secret(props[k])
+        super().__init__(self.vault_provider(), resource_name, props, opts)
+
+
+class KvSecret(_VaultResource, module="secureai", name="VaultKvSecretV2"):
     """A KV v2 secret at `<mount>/data/<name>`; `data_json` is its data as JSON text."""
 
-    plan_type: ClassVar[str] = KV_SECRET_TYPE
-
-    def __init__(
-        self,
-        resource_name: str,
-        *,
-        address: pulumi.Input[str],
-        mount: pulumi.Input[str],
-        name: pulumi.Input[str],
-        data_json: pulumi.Input[str],
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
-        secret = pulumi.Output.secret(data_json)
-        props = {"address": address, "mount": mount, "name": name, "data_json": secret}
-        super().__init__(KvSecretProvider(), resource_name, props, opts)
+    vault_provider = KvSecretProvider
+    plan_type = KV_SECRET_TYPE
+    secret_inputs = ("data_json",)
 
 
-class Policy(Resource, module="secureai", name="VaultPolicy"):
+class Policy(_VaultResource, module="secureai", name="VaultPolicy"):
     """An ACL policy."""
 
-    plan_type: ClassVar[str] = POLICY_TYPE
-
-    def __init__(
-        self,
-        resource_name: str,
-        *,
-        address: pulumi.Input[str],
-        name: pulumi.Input[str],
-        policy: pulumi.Input[str],
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
-        props = {"address": address, "name": name, "policy": policy}
-        super().__init__(PolicyProvider(), resource_name, props, opts)
+    vault_provider = PolicyProvider
+    plan_type = POLICY_TYPE
 
 
-class AuthBackendRole(Resource, module="secureai", name="VaultKubernetesAuthRole"):
+class AuthBackendRole(_VaultResource, module="secureai", name="VaultKubernetesAuthRole"):
     """A role of a kubernetes auth method, `auth/<backend>/role/<role_name>`."""
 
-    plan_type: ClassVar[str] = AUTH_ROLE_TYPE
-
-    def __init__(
-        self,
-        resource_name: str,
-        *,
-        address: pulumi.Input[str],
-        backend: pulumi.Input[str],
-        role_name: pulumi.Input[str],
-        bound_service_account_names: pulumi.Input[list[str]],
-        bound_service_account_namespaces: pulumi.Input[list[str]],
-        token_policies: pulumi.Input[list[str]],
-        token_no_default_policy: pulumi.Input[bool] | None = None,
-        token_ttl: pulumi.Input[int] | None = None,
-        token_max_ttl: pulumi.Input[int] | None = None,
-        audience: pulumi.Input[str] | None = None,
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
-        props = {
-            "address": address,
-            "backend": backend,
-            "role_name": role_name,
-            "bound_service_account_names": bound_service_account_names,
-            "bound_service_account_namespaces": bound_service_account_namespaces,
-            "token_policies": token_policies,
-            "token_no_default_policy": token_no_default_policy,
-            "token_ttl": token_ttl,
-            "token_max_ttl": token_max_ttl,
-            "audience": audience,
-        }
-        super().__init__(AuthRoleProvider(), resource_name, props, opts)
+    vault_provider = AuthRoleProvider
+    plan_type = AUTH_ROLE_TYPE
+    optional_inputs = ("token_no_default_policy", "token_ttl", "token_max_ttl", "audience")
 
 
 BUILTIN_CLASSES: Mapping[str, Callable[..., pulumi.CustomResource]] = {

@@ -129,9 +129,21 @@ def _declared_namespaces(spec: Spec, rule: NetworkRule, peer: Peer) -> list[str]
     return [name for name in spec.namespaces if wanted <= namespace_labels(spec, name).items()]
 
 
-def _policy_name(rule: str, direction: str, group: Group, groups: list[Group]) -> str:
+def _rule_policy(
+    rule: str, direction: str, group: Group, groups: list[Group], entries: list[Manifest]
+) -> Resource:
+    """The `direction` ("ingress" or "egress") policy of network rule `rule` for one group of
+    pods; numbered only where the rule makes more than one in the group's namespace."""
     same_ns = [g for g in groups if g.namespace == group.namespace]
-    return f"{rule}-{direction}" if len(same_ns) == 1 else f"{rule}-{direction}-{group.index}"
+    name = f"{rule}-{direction}" if len(same_ns) == 1 else f"{rule}-{direction}-{group.index}"
+    body = {
+        "spec": {
+            "podSelector": _selector(group.labels),
+            "policyTypes": [direction.capitalize()],
+            direction: entries,
+        }
+    }
+    return resource(NETPOL, "NetworkPolicy", name, group.namespace, body, ("network", rule))
 
 
 def _selector(labels: dict[str, str]) -> Manifest:
@@ -149,23 +161,7 @@ def _ingress_policies(spec: Spec, name: str, rule: NetworkRule) -> list[Resource
         ports = _ports(spec, rule, [rule.to[group.index]])
         if ports:
             entry["ports"] = ports
-        body = {
-            "spec": {
-                "podSelector": _selector(group.labels),
-                "policyTypes": ["Ingress"],
-                "ingress": [entry],
-            }
-        }
-        out.append(
-            resource(
-                NETPOL,
-                "NetworkPolicy",
-                _policy_name(name, "ingress", group, groups),
-                group.namespace,
-                body,
-                ("network", name),
-            )
-        )
+        out.append(_rule_policy(name, "ingress", group, groups, [entry]))
     return out
 
 
@@ -185,23 +181,7 @@ def _egress_policies(spec: Spec, name: str, rule: NetworkRule) -> list[Resource]
             egress.append(entry)
         if len(targets) < len(rule.to):
             egress.append(_api_server_egress(spec))
-        body = {
-            "spec": {
-                "podSelector": _selector(group.labels),
-                "policyTypes": ["Egress"],
-                "egress": egress,
-            }
-        }
-        out.append(
-            resource(
-                NETPOL,
-                "NetworkPolicy",
-                _policy_name(name, "egress", group, groups),
-                group.namespace,
-                body,
-                ("network", name),
-            )
-        )
+        out.append(_rule_policy(name, "egress", group, groups, egress))
     return out
 
 
