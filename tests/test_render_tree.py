@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 import signal
 import stat
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -168,6 +170,104 @@ def test_concurrent_renders_do_not_interleave(tmp_path: Path, monkeypatch: pytes
     assert files in ({f for f in big_a}, {f for f in big_b})
     listed = {line.split("  ", 1)[1] for line in (out / MARKER).read_text().splitlines() if "  " in line}
     assert listed == files
+
+
+_SLOW_RENDER = """
+import sys, time
+from pathlib import Path
+from secureai.render import tree
+
+real = tree._write
+
+def slow(target, text, private):
+    real(target, text, private)
+    time.sleep(0.05)
+
+tree._write = slow
+files = {f"kubernetes/s{i:03d}.yaml": "s: 1\\n" for i in range(400)}
+tree.write_tree(files, Path(sys.argv[1]), private=True)
+"""
+
+
+def _kill_mid_render(out: Path) -> Path:
+    """Start a slow render into `out`, SIGKILL it while it writes; the temporary directory it left."""
+    child = subprocess.Popen([sys.executable, "-c", _SLOW_RENDER, str(out)])
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            written = list(out.parent.glob(f".{out.name}.secureai-tmp-*/tree/kubernetes/s003.yaml"))
+            if written:
+                break
+            assert child.poll() is None, "the render ended before it was killed"
+            time.sleep(0.02)
+        else:
+            raise AssertionError("the render wrote nothing within 60 s")
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+    assert child.returncode == -signal.SIGKILL
+    (left,) = [out.parent / name for name in leftovers(out.parent)]
+    return left
+
+
+@pytest.mark.parametrize("first", [False, True], ids=["first-render", "re-render"])
+def test_the_next_render_removes_what_a_killed_render_left(tmp_path: Path, first: bool) -> None:
+    out = tmp_path / "out"
+    if first:
+        write_tree(FIRST, out)
+    before = snapshot(out) if first else None
+    left = _kill_mid_render(out)
+    assert (left / tree.OWNER).is_file() and (left / "tree" / "kubernetes" / "s000.yaml").is_file()
+    assert (snapshot(out) if first else None) == before  # the previous tree (or none) is intact
+    write_tree(SECOND, out)
+    assert leftovers(tmp_path) == []
+    assert set(snapshot(out)) == {MARKER, "kubernetes/a.yaml", "kubernetes/c.yaml"}
+
+
+def _plant(parent: Path, name: str, owner: bytes | None, extra: str | None = None) -> Path:
+    path = parent / name
+    (path / "tree" / "kubernetes").mkdir(parents=True)
+    (path / "tree" / "kubernetes" / "x.yaml").write_text("x: 1\n")
+    if owner is not None:
+        (path / tree.OWNER).write_bytes(owner)
+    if extra is not None:
+        (path / extra).write_text("mine\n")
+    return path
+
+
+def test_only_leftovers_that_prove_they_are_a_renders_into_this_output_are_removed(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    own = tree._owner_text(out)
+    removed = [
+        _plant(tmp_path, ".out.secureai-tmp-killed1", own),
+        _plant(tmp_path, ".out.secureai-old-killed2", own),
+    ]
+    kept = [
+        _plant(tmp_path, ".out.secureai-tmp-nomarker", None),
+        _plant(tmp_path, ".out.secureai-tmp-other", tree._owner_text(tmp_path / "elsewhere" / "out")),
+        _plant(tmp_path, ".out.secureai-tmp-edited", own + b"more\n"),
+        _plant(tmp_path, ".out.secureai-tmp-extra", own, extra="notes.txt"),
+        # A render's leftover into a sibling output is that output's render's to remove.
+        _plant(tmp_path, ".sibling.secureai-tmp-x", tree._owner_text(tmp_path / "sibling")),
+        _plant(tmp_path, "out.secureai-tmp-unhidden", own),
+    ]
+    # An owner file that is a link, and a directory link to a genuine leftover elsewhere.
+    linked_owner = _plant(tmp_path, ".out.secureai-tmp-linkedowner", None)
+    (tmp_path / "owner.txt").write_bytes(own)
+    (linked_owner / tree.OWNER).symlink_to(tmp_path / "owner.txt")
+    (tmp_path / "far").mkdir()
+    elsewhere = _plant(tmp_path / "far", "genuine", own)
+    (tmp_path / ".out.secureai-tmp-link").symlink_to(elsewhere)
+    kept += [linked_owner, elsewhere]
+    if os.geteuid() == 0:  # another user's directory, however it looks
+        foreign = _plant(tmp_path, ".out.secureai-tmp-foreign", own)
+        os.chown(foreign, 65534, 65534)
+        kept.append(foreign)
+
+    write_tree(FIRST, out)
+    assert [p for p in removed if os.path.lexists(p)] == []
+    assert [p for p in kept if not (p / "tree" / "kubernetes" / "x.yaml").is_file()] == []
+    assert (tmp_path / ".out.secureai-tmp-link").is_symlink()
 
 
 # ----------------------------------------------------------------------------- 12: modes

@@ -11,6 +11,12 @@
   previous tree (or nothing) and the next render runs normally. When the output also holds
   files render cannot prove it wrote (written with `force`, or edited since), those are kept:
   each new file is then moved into place atomically and the marker is written last.
+- **Leftovers.** Each temporary directory (`.<out>.secureai-tmp-*`, and `.secureai-old-*` for
+  the tree being replaced) holds, written before anything else, an owner file naming the
+  output directory. A render killed outright (SIGKILL, power loss) cannot remove its own, so
+  the next render into the same output, holding the lock, removes every such directory that
+  proves it is a render's into that output: a directory (not a link) of this user, holding
+  only the owner file, with exactly the expected text, and the tree. Anything else is left.
 - **Locking.** A render holds an exclusive `flock` on the output's parent directory, so two
   renders into one place run one after the other instead of interleaving.
 - **Modes.** With `private` (secret values revealed) files are 0600 and every directory of
@@ -34,6 +40,8 @@ from pathlib import Path, PurePosixPath
 from types import FrameType
 
 MARKER = ".secureai-render"
+OWNER = ".secureai-owner"  # inside a temporary directory: whose it is (see Leftovers)
+_SCRATCH_KINDS = ("tmp", "old")
 _MARKER_HEADER = (
     "# written by `secureai render`: sha256 and path of each file it wrote; render deletes a\n"
     "# listed file only while it still has this content\n"
@@ -69,15 +77,19 @@ def write_tree(
         out_dir.parent.mkdir(parents=True, exist_ok=True)
     except FileExistsError:  # a parent is a file
         raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(out_dir)) from None
-    with _locked(out_dir.parent, out_dir), _term_as_interrupt():
+    with _locked(out_dir.parent, out_dir) as locked, _term_as_interrupt():
+        if locked:  # without the lock a leftover may be a live render's
+            _remove_leftovers(out_dir)
         previous = _claim(out_dir, force)
-        staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.secureai-tmp-", dir=out_dir.parent))
+        scratch = _scratch(out_dir, "tmp")
         try:
+            staging = scratch / "tree"
+            staging.mkdir()
             _fill(staging, files, relative, private)
             written = _swap_in(staging, out_dir, previous, files, private)
         finally:
             with suppress(FileNotFoundError):
-                shutil.rmtree(staging)
+                shutil.rmtree(scratch)
     return written
 
 
@@ -143,7 +155,7 @@ def _swap_in(
         return written
     if _only_proven_files(out_dir, previous):
         # Everything there is a render's own unchanged output: replace the whole tree.
-        old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.secureai-old-", dir=out_dir.parent))
+        old = _scratch(out_dir, "old")
         os.rename(out_dir, old / "tree")
         os.rename(staging, out_dir)
         shutil.rmtree(old)
@@ -269,6 +281,55 @@ def _remove_empty_parents(out_dir: Path, target: Path) -> None:
         parent.rmdir()
 
 
+def _scratch(out_dir: Path, kind: str) -> Path:
+    """A new temporary directory beside `out_dir`, its owner file written first."""
+    path = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.secureai-{kind}-", dir=out_dir.parent))
+    fd = os.open(path / OWNER, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    try:
+        os.write(fd, _owner_text(out_dir))
+    finally:
+        os.close(fd)
+    return path
+
+
+def _owner_text(out_dir: Path) -> bytes:
+    # The output by its real parent: the same whichever relative or linked path named it.
+    where = os.fsencode(out_dir.parent.resolve() / out_dir.name)
+    return b"# a temporary directory of `secureai render` into\n" + where + b"\n"
+
+
+def _remove_leftovers(out_dir: Path) -> None:
+    """Remove the temporary directories that killed renders into `out_dir` left behind."""
+    expected = _owner_text(out_dir)
+    prefixes = tuple(f".{out_dir.name}.secureai-{kind}-" for kind in _SCRATCH_KINDS)
+    with os.scandir(out_dir.parent) as entries:
+        found = [Path(e.path) for e in entries if e.name.startswith(prefixes)]
+    for path in found:
+        if _left_by_render(path, expected):
+            with suppress(OSError):  # what cannot be removed stays; this render goes on
+                shutil.rmtree(path)
+
+
+def _left_by_render(path: Path, expected: bytes) -> bool:
+    """`path` is a directory of this user holding the owner file with `expected` text, and
+    otherwise at most the tree it was writing."""
+    try:
+        info = os.lstat(path)
+        if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid():
+            return False
+        if not set(os.listdir(path)) <= {OWNER, "tree"}:
+            return False
+        fd = os.open(path / OWNER, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                return False
+            return os.read(fd, len(expected) + 1) == expected
+        finally:
+            os.close(fd)
+    except OSError:
+        return False
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
@@ -276,12 +337,13 @@ def _umask() -> int:
 
 
 @contextmanager
-def _locked(parent: Path, out_dir: Path) -> Iterator[None]:
-    """An exclusive flock on the parent directory (no lock file left behind), waited for."""
+def _locked(parent: Path, out_dir: Path) -> Iterator[bool]:
+    """An exclusive flock on the parent directory (no lock file left behind), waited for;
+    yields whether it is held."""
     try:
         import fcntl
     except ImportError:  # not POSIX: no locking
-        yield
+        yield False
         return
     fd = os.open(parent, os.O_RDONLY)
     try:
@@ -297,7 +359,7 @@ def _locked(parent: Path, out_dir: Path) -> Iterator[None]:
                         "try again when it has finished"
                     ) from None
                 time.sleep(0.05)
-        yield
+        yield True
     finally:
         os.close(fd)  # releases the lock
 
