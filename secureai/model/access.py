@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, StrictBool
 
-from secureai.model.base import Model
+from secureai.model.base import Model, empty_list
 from secureai.model.names import DnsLabel, DnsSubdomain, Text
 
 Verb = Literal[
@@ -32,14 +32,14 @@ class AccessRule(Model):
     verbs: list[Verb] = Field(min_length=1)
     resources: list[Text] = Field(min_length=1)
     api_groups: list[Text] = Field(default_factory=lambda: [""])
-    names: list[DnsSubdomain] = Field(default_factory=list)
+    names: list[DnsSubdomain] = Field(default_factory=empty_list)
 
 
 class Access(Model):
     """A service account and what it may do: least privilege, secrets always by name."""
 
     namespace: DnsLabel
-    can: list[AccessRule] = Field(default_factory=list)
+    can: list[AccessRule] = Field(default_factory=empty_list)
     cluster_wide: StrictBool = False
     allow_secret_listing: StrictBool = Field(
         False, description="permit list/watch on secrets, which return every secret's contents"

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, StrictBool, WithJsonSchema, model_validator
 
-from secureai.model.base import Model
+from secureai.model.base import Model, empty_list
 from secureai.model.health import Lifecycle, Probe
 from secureai.model.names import (
     QUANTITY,
@@ -162,8 +162,8 @@ class ContainerFields(Model):
     args: list[FreeText] | None = None
     working_dir: AbsPath | None = None
     env: dict[EnvName, EnvValue] = Field(default_factory=dict)
-    env_from: list[EnvFrom] = Field(default_factory=list)
-    ports: list[Port] = Field(default_factory=list)
+    env_from: list[EnvFrom] = Field(default_factory=empty_list)
+    ports: list[Port] = Field(default_factory=empty_list)
     resources: Resources | None = None
     liveness_probe: Probe | None = None
     readiness_probe: Probe | None = None
@@ -176,4 +176,4 @@ class Container(ContainerFields):
 
     image: Image
 
-    volume_mounts: list[VolumeMount] = Field(default_factory=list)
+    volume_mounts: list[VolumeMount] = Field(default_factory=empty_list)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
-from secureai.model.base import Model, exactly_one
+from secureai.model.base import Model, empty_list, exactly_one
 from secureai.model.names import Cidr, DnsLabel, DnsSubdomain, FreeText, SecretKey, VaultPath
 from secureai.model.ports import Port
 
@@ -34,7 +34,7 @@ class OnlyReaders(Model):
     key: SecretKey | None = None
     vault: VaultPath | None = Field(None, description="a vaultSecrets path instead of a Kubernetes Secret")
     readers: list[DnsLabel] = Field(
-        default_factory=list, description="workloads allowed to read; empty: nobody"
+        default_factory=empty_list, description="workloads allowed to read; empty: nobody"
     )
 
     @model_validator(mode="after")
@@ -50,7 +50,7 @@ class Unreachable(Model):
 
     from_: Workloads = Field(alias="from")
     to: Workloads
-    ports: list[Port] = Field(default_factory=list)
+    ports: list[Port] = Field(default_factory=empty_list)
 
 
 class Destination(Model):
@@ -59,7 +59,7 @@ class Destination(Model):
     workload: DnsLabel | None = None
     namespace: DnsLabel | None = None
     cidr: Cidr | None = None
-    ports: list[Port] = Field(default_factory=list, description="empty: any port")
+    ports: list[Port] = Field(default_factory=empty_list, description="empty: any port")
 
     @model_validator(mode="after")
     def _one(self) -> Destination:
@@ -71,7 +71,7 @@ class ReachesOnly(Model):
     """`from` can connect to nothing but `to` (cluster DNS on port 53 aside)."""
 
     from_: Workloads = Field(alias="from")
-    to: list[Destination] = Field(default_factory=list)
+    to: list[Destination] = Field(default_factory=empty_list)
 
 
 class Expectation(Model):

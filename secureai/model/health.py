@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, PlainValidator, WithJsonSchema, model_validator
 
-from secureai.model.base import INT32_MAX, Int, Model, exactly_one
+from secureai.model.base import INT32_MAX, Int, Model, empty_list, exactly_one
 from secureai.model.names import PORT_NAME, AbsPath, Text
 
 
@@ -42,7 +42,7 @@ class HttpGet(Model):
     port: PortRef
     scheme: Literal["HTTP", "HTTPS"] = "HTTP"
     host: Text | None = Field(None, description="Pod Security baseline forbids it from Kubernetes 1.34")
-    http_headers: list[HttpHeader] = Field(default_factory=list)
+    http_headers: list[HttpHeader] = Field(default_factory=empty_list)
 
 
 class TcpSocket(Model):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, StrictBool, model_validator
 
-from secureai.model.base import Model
+from secureai.model.base import Model, empty_list
 from secureai.model.names import Cidr, DnsLabel, Labels
 from secureai.model.ports import Port
 
@@ -16,7 +16,7 @@ class Peer(Model):
     namespace: DnsLabel | None = None
     namespace_labels: Labels | None = None
     cidr: Cidr | None = None
-    except_: list[Cidr] = Field(default_factory=list, alias="except")
+    except_: list[Cidr] = Field(default_factory=empty_list, alias="except")
     api_server: StrictBool = False
 
     @model_validator(mode="after")
@@ -51,4 +51,4 @@ class NetworkRule(Model):
     )
     from_: list[Peer] = Field(min_length=1, alias="from")
     to: list[Peer] = Field(min_length=1)
-    ports: list[Port] = Field(default_factory=list)
+    ports: list[Port] = Field(default_factory=empty_list)

@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from secureai.model.base import INT32_MAX, Int, Model
+from secureai.model.base import INT32_MAX, Int, Model, empty_list
 from secureai.model.names import DnsLabel, Labels, Text
 
 TaintEffect = Literal["NoSchedule", "PreferNoSchedule", "NoExecute"]
@@ -38,7 +38,7 @@ class Toleration(Model):
 class NodeSelectorRequirement(Model):
     key: Text
     operator: Literal["In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt"]
-    values: list[Text] = Field(default_factory=list)
+    values: list[Text] = Field(default_factory=empty_list)
 
     @model_validator(mode="after")
     def _values(self) -> NodeSelectorRequirement:
@@ -56,8 +56,8 @@ def _check_values(operator: str, values: list[str]) -> None:
 
 
 class NodeSelectorTerm(Model):
-    match_expressions: list[NodeSelectorRequirement] = Field(default_factory=list)
-    match_fields: list[NodeSelectorRequirement] = Field(default_factory=list)
+    match_expressions: list[NodeSelectorRequirement] = Field(default_factory=empty_list)
+    match_fields: list[NodeSelectorRequirement] = Field(default_factory=empty_list)
 
 
 class NodeSelector(Model):
@@ -72,14 +72,14 @@ class PreferredSchedulingTerm(Model):
 class NodeAffinity(Model):
     required_during_scheduling_ignored_during_execution: NodeSelector | None = None
     preferred_during_scheduling_ignored_during_execution: list[PreferredSchedulingTerm] = Field(
-        default_factory=list
+        default_factory=empty_list
     )
 
 
 class LabelSelectorRequirement(Model):
     key: Text
     operator: Literal["In", "NotIn", "Exists", "DoesNotExist"]
-    values: list[Text] = Field(default_factory=list)
+    values: list[Text] = Field(default_factory=empty_list)
 
     @model_validator(mode="after")
     def _values(self) -> LabelSelectorRequirement:
@@ -89,12 +89,12 @@ class LabelSelectorRequirement(Model):
 
 class LabelSelector(Model):
     match_labels: Labels = Field(default_factory=dict)
-    match_expressions: list[LabelSelectorRequirement] = Field(default_factory=list)
+    match_expressions: list[LabelSelectorRequirement] = Field(default_factory=empty_list)
 
 
 class PodAffinityTerm(Model):
     label_selector: LabelSelector | None = None
-    namespaces: list[DnsLabel] = Field(default_factory=list)
+    namespaces: list[DnsLabel] = Field(default_factory=empty_list)
     namespace_selector: LabelSelector | None = None
     topology_key: Text
 
@@ -105,9 +105,11 @@ class WeightedPodAffinityTerm(Model):
 
 
 class PodAffinity(Model):
-    required_during_scheduling_ignored_during_execution: list[PodAffinityTerm] = Field(default_factory=list)
+    required_during_scheduling_ignored_during_execution: list[PodAffinityTerm] = Field(
+        default_factory=empty_list
+    )
     preferred_during_scheduling_ignored_during_execution: list[WeightedPodAffinityTerm] = Field(
-        default_factory=list
+        default_factory=empty_list
     )
 
 

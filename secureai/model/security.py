@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, StrictBool, model_validator
 
-from secureai.model.base import Model
+from secureai.model.base import Model, empty_list
 from secureai.model.names import AbsPath, Capability, LocalhostProfile
 
 VolumeType = Literal[
@@ -48,9 +48,9 @@ class SecurityProfile(Model):
     host_network: StrictBool = False
     host_pid: StrictBool = Field(False, alias="hostPID")
     host_ipc: StrictBool = Field(False, alias="hostIPC")
-    allowed_capabilities: list[Capability] = Field(default_factory=list)
+    allowed_capabilities: list[Capability] = Field(default_factory=empty_list)
     volumes: list[VolumeType] = Field(default_factory=lambda: list(SAFE_VOLUMES))
-    allowed_host_paths: list[HostPath] = Field(default_factory=list)
+    allowed_host_paths: list[HostPath] = Field(default_factory=empty_list)
     seccomp_profile: Literal["RuntimeDefault", "Localhost"] = "RuntimeDefault"
     seccomp_localhost_profile: LocalhostProfile | None = Field(
         None, description="with Localhost: the profile file, relative to the kubelet's seccomp directory"

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from secureai.model.base import Annotations, Model
+from secureai.model.base import Annotations, Model, empty_list
 from secureai.model.health import PortRef
 from secureai.model.names import DnsLabel
 
@@ -20,6 +20,6 @@ class Service(Model):
         description="default: the workload's name (a StatefulSet's: <name>-client, beside its headless one)",
     )
     ports: list[PortRef] = Field(
-        default_factory=list, description="workload ports by name or number; default: all"
+        default_factory=empty_list, description="workload ports by name or number; default: all"
     )
     annotations: Annotations = Field(default_factory=dict)

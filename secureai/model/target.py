@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from secureai.model.base import Int, Model
+from secureai.model.base import Int, Model, empty_list
 from secureai.model.names import Cidr, DnsLabel, KubeVersion, Labels, Text
 
 PodSecurityLevel = Literal["privileged", "baseline", "restricted"]
@@ -17,7 +17,9 @@ class ClusterDns(Model):
 
     namespace: DnsLabel = "kube-system"
     pod_labels: Labels = Field(default_factory=lambda: {"k8s-app": "kube-dns"})
-    cidrs: list[Cidr] = Field(default_factory=list, description="e.g. NodeLocal DNSCache 169.254.20.10/32")
+    cidrs: list[Cidr] = Field(
+        default_factory=empty_list, description="e.g. NodeLocal DNSCache 169.254.20.10/32"
+    )
 
 
 class ApiServer(Model):

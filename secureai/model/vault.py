@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Discriminator, Field, PlainValidator, Tag, WithJsonSchema
 
-from secureai.model.base import Int, Model
+from secureai.model.base import Int, Model, empty_list
 from secureai.model.names import DnsLabel, Duration, SecretKey, Text
 from secureai.model.network import Peer
 from secureai.model.secrets import ValueSource
@@ -71,7 +71,7 @@ class VaultSettings(Model):
     token_ttl: Duration = "15m"
     token_max_ttl: Duration = "1h"
     network: list[Peer] = Field(
-        default_factory=list,
+        default_factory=empty_list,
         description="where Vault is (CIDRs, or pods/namespace in the cluster), so that its readers "
         "in default-deny namespaces may reach it",
     )

@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import Field, StrictBool
 
-from secureai.model.base import INT32_MAX, Annotations, Int, Model
+from secureai.model.base import INT32_MAX, Annotations, Int, Model, empty_list
 from secureai.model.containers import Container, ContainerFields
 from secureai.model.names import DnsLabel, DnsSubdomain, FreeText, Image, Labels, Quantity, Text
 from secureai.model.scheduling import Affinity, Toleration, TopologySpreadConstraint
@@ -99,17 +99,17 @@ class Workload(ContainerFields):
         default_factory=dict,
         description="native sidecars (init containers with restartPolicy Always) from Kubernetes 1.29",
     )
-    image_pull_secrets: list[DnsSubdomain] = Field(default_factory=list)
+    image_pull_secrets: list[DnsSubdomain] = Field(default_factory=empty_list)
     termination_grace_period_seconds: Int | None = Field(None, ge=0, le=INT32_MAX)
     node_selector: Labels = Field(default_factory=dict)
-    tolerations: list[Toleration] = Field(default_factory=list)
+    tolerations: list[Toleration] = Field(default_factory=empty_list)
     affinity: Affinity | None = None
-    topology_spread_constraints: list[TopologySpreadConstraint] = Field(default_factory=list)
+    topology_spread_constraints: list[TopologySpreadConstraint] = Field(default_factory=empty_list)
     runtime_class_name: DnsSubdomain | None = None
     priority_class_name: DnsSubdomain | None = None
     shm: Quantity | None = Field(None, description="size of a memory-backed /dev/shm (PyTorch, vLLM, NCCL)")
     service: Service | None = None
-    exceptions: list[HardeningException] = Field(default_factory=list)
+    exceptions: list[HardeningException] = Field(default_factory=empty_list)
     # Job and CronJob
     backoff_limit: Int | None = Field(None, ge=0, le=INT32_MAX)
     active_deadline_seconds: Int | None = Field(None, ge=1)
