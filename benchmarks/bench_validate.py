@@ -7,10 +7,10 @@ Budgets (issue #9): validate of each large example spec <= 1.5x the floor
 Each run is a fresh interpreter (cold: imports included), as a user or CI would see it. The
 floor and the candidates run interleaved, round by round, so that a busy neighbour slows both
 alike; the ratio is the median of the per-round ratios. Wall time is what a user waits; CPU time
-(user + system, from wait4) is printed beside it because on a shared machine it moves less.
+(user + system of the child) is printed beside it because on a shared machine it moves less.
 A reference runs with them: the smallest typer + pydantic program that validates one argument
 into a model, which pays the same framework costs as any such CLI (pydantic's model machinery,
-typer's per-parameter TypeAdapters, pydantic's plugin lookup via importlib.metadata).
+typer's per-parameter TypeAdapters, importlib.metadata for pydantic's plugin loader).
 """
 
 from __future__ import annotations
@@ -44,7 +44,8 @@ FLOOR = [sys.executable, "-c", "import pydantic, typer, yaml"]
 FRAMEWORK = [
     sys.executable,
     "-c",
-    "import sys\nfrom pathlib import Path\nimport typer, yaml\nfrom pydantic import BaseModel\n"
+    "import os\nos.environ['PYDANTIC_DISABLE_PLUGINS'] = '__all__'  # as secureai's main does\n"
+    "from pathlib import Path\nimport typer, yaml\nfrom pydantic import BaseModel\n"
     "class M(BaseModel):\n    path: Path\n"
     "def main(path: Path) -> None:\n    M.model_validate({'path': path})\n"
     "typer.run(main)",
