@@ -234,6 +234,24 @@ def test_libyaml_output_equals_safe_dump() -> None:
             assert text == yaml.dump(doc, Dumper=pure, sort_keys=True, default_flow_style=False)
 
 
+def test_to_yaml_writes_what_the_representer_writes() -> None:
+    """to_yaml builds PyYAML's nodes itself (render speed); the text is the representer's, also
+    for what it hands back to the representer (floats, a container that appears twice)."""
+    shared = {"app": "x"}
+    documents = [
+        {"b": [1, True, None, "", "a b", " lead", "trail ", "ünï", "1e-3", "x\ny\n", "#", "- a"], "a": {}},
+        {"nested": {"z": [], "y": [{"k": "v"}, [False]], 10: "int key"}},
+        {"ratio": 0.5, "n": -3},
+        {"selector": shared, "labels": shared},
+        ["top", "level"],
+        "scalar",
+    ]
+    representer = quoting_dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper))  # as render's
+    for document in documents:
+        expected = yaml.dump(document, Dumper=representer, sort_keys=True, default_flow_style=False)
+        assert to_yaml(document) == expected
+
+
 # What Go YAML (kubectl) and YAML 1.2 readers take for numbers or booleans, though PyYAML would
 # write them plain: each must stay a string on the way to the API server.
 GO_NUMBERS = ["1e-3", "1e3", "-1e-3", "1.5e3", "1E5", "08", "0o17", "y", "n", "Y", "N"]

@@ -86,8 +86,13 @@ class Plan:
         return [r for r in self.resources if r.provider == provider]
 
 
+_PLAIN = frozenset({str, int, bool, float, type(None)})
+
+
 def iter_secrets(value: Any, path: PropertyPath = ()) -> Iterator[tuple[PropertyPath, SecretValue]]:
     """Every SecretValue leaf under `value`, with its property path."""
+    if type(value) in _PLAIN:  # most leaves: skips the Mapping check, an ABC's (render speed)
+        return
     if isinstance(value, SecretValue):
         yield path, value
     elif isinstance(value, Mapping):
@@ -102,6 +107,8 @@ def replace_secrets(
     value: Any, leaf: Callable[[PropertyPath, SecretValue], Any], path: PropertyPath = ()
 ) -> Any:
     """A copy of `value` with every SecretValue replaced by `leaf(path, secret)`."""
+    if type(value) in _PLAIN:
+        return value
     if isinstance(value, SecretValue):
         return leaf(path, value)
     if isinstance(value, Mapping):

@@ -47,8 +47,8 @@ def empty_list() -> list[Any]:
 
 def exactly_one(model: BaseModel, fields: tuple[str, ...], what: str) -> None:
     given = [f for f in fields if getattr(model, f) is not None]
-    names = ", ".join(f"'{to_camel(f)}'" for f in fields)
     if len(given) != 1:
+        names = ", ".join(f"'{to_camel(f)}'" for f in fields)
         found = ", ".join(f"'{to_camel(f)}'" for f in given) or "none"
         raise ValueError(f"{what} needs exactly one of {names}; found {found}")
 
