@@ -91,28 +91,32 @@ _PLAIN = frozenset({str, int, bool, float, type(None)})
 
 def iter_secrets(value: Any, path: PropertyPath = ()) -> Iterator[tuple[PropertyPath, SecretValue]]:
     """Every SecretValue leaf under `value`, with its property path."""
-    if type(value) in _PLAIN:  # most leaves: skips the Mapping check, an ABC's (render speed)
-        return
+    # Plain leaves (most of a manifest) are skipped before a path or a generator is made for
+    # them, and before the Mapping check, an ABC's: render and compile speed.
     if isinstance(value, SecretValue):
         yield path, value
+    elif type(value) in _PLAIN:
+        return
     elif isinstance(value, Mapping):
         for key, child in value.items():
-            yield from iter_secrets(child, (*path, key))
+            if type(child) not in _PLAIN:
+                yield from iter_secrets(child, (*path, key))
     elif isinstance(value, list | tuple):
         for index, child in enumerate(value):
-            yield from iter_secrets(child, (*path, index))
+            if type(child) not in _PLAIN:
+                yield from iter_secrets(child, (*path, index))
 
 
 def replace_secrets(
     value: Any, leaf: Callable[[PropertyPath, SecretValue], Any], path: PropertyPath = ()
 ) -> Any:
     """A copy of `value` with every SecretValue replaced by `leaf(path, secret)`."""
-    if type(value) in _PLAIN:
-        return value
     if isinstance(value, SecretValue):
         return leaf(path, value)
+    if type(value) in _PLAIN:  # as in iter_secrets
+        return value
     if isinstance(value, Mapping):
-        return {k: replace_secrets(v, leaf, (*path, k)) for k, v in value.items()}
+        return {k: v if type(v) in _PLAIN else replace_secrets(v, leaf, (*path, k)) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [replace_secrets(v, leaf, (*path, i)) for i, v in enumerate(value)]
+        return [v if type(v) in _PLAIN else replace_secrets(v, leaf, (*path, i)) for i, v in enumerate(value)]
     return value

@@ -87,7 +87,9 @@ class Composer:
         self.diagnostics: list[Diagnostic] = []
 
     def feed(self, event: Any) -> None:
-        if isinstance(event, yaml.DocumentStartEvent):
+        if isinstance(event, yaml.ScalarEvent):  # the most frequent first (load speed)
+            self._scalar(event)
+        elif isinstance(event, yaml.DocumentStartEvent):
             self.documents += 1
             if self.documents > 1:
                 raise LoadError(
@@ -103,8 +105,6 @@ class Composer:
             value = self._finish(frame)
             self._add(value, frame.weight)
             self._remember(frame.anchor, value, frame.weight, frame.path, frame.position)
-        elif isinstance(event, yaml.ScalarEvent):
-            self._scalar(event)
         elif isinstance(event, yaml.AliasEvent):
             self._alias(event)
 

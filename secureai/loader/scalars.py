@@ -46,8 +46,15 @@ class NumberTooLong(ValueError):
     """A plain integer with more than MAX_DIGITS digits."""
 
 
+# What a null, a boolean or a number can start with; most plain scalars (names, images) start
+# with another letter and are strings without trying a pattern (load speed).
+_NON_STRING_START = frozenset("~nNtTfF0123456789+-.")
+
+
 def resolve_plain(text: str) -> Any:
     """YAML 1.2 core schema resolution of a plain (unquoted) scalar."""
+    if text and text[0] not in _NON_STRING_START:
+        return text
     if len(text) > MAX_DIGITS and (_INT.fullmatch(text) or _OCT.fullmatch(text) or _HEX.fullmatch(text)):
         raise NumberTooLong(text)
     if _NULL.fullmatch(text):

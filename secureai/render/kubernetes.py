@@ -13,14 +13,30 @@ through `reveal`; without it each is its placeholder (`<secret:env:DB_PASSWORD>`
 from __future__ import annotations
 
 import contextlib
+import io
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import yaml
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.events import (
+    DocumentEndEvent,
+    DocumentStartEvent,
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+)
+from yaml.nodes import ScalarNode
 
-from secureai.compile.plan import Plan, PropertyPath, Resource, SecretValue, replace_secrets
+from secureai.compile.plan import (
+    Plan,
+    PropertyPath,
+    Resource,
+    SecretValue,
+    replace_secrets,
+)
 
 Reveal = Callable[[SecretValue], str]
 
@@ -131,48 +147,77 @@ def manifest(resource: Resource, reveal: Reveal | None, held: list[PropertyPath]
 def to_yaml(document: Any) -> str:
     """`yaml.safe_dump(sort_keys=True, default_flow_style=False)`, through libyaml if present,
     with number-like strings quoted (see `_read_as_non_string`)."""
+    events: list[Any] = []
     try:
-        root = _node(document, set())
+        _events(document, set(), events)
     except _Unusual:
         return yaml.dump(document, Dumper=_DUMPER, sort_keys=True, default_flow_style=False)
-    return yaml.serialize(root, Dumper=_DUMPER)
+    out = io.StringIO()
+    dumper = _DUMPER(out)
+    try:
+        dumper.open()
+        dumper.emit(DocumentStartEvent(explicit=False))
+        for event in events:
+            dumper.emit(event)
+        dumper.emit(DocumentEndEvent(explicit=False))
+        dumper.close()
+    finally:
+        dumper.dispose()
+    return out.getvalue()
 
 
 class _Unusual(Exception):
-    """What `_node` leaves to PyYAML's representer: a float, a type it refuses, an alias."""
+    """What `_events` leaves to PyYAML's representer: a float, a type it refuses, an alias."""
 
 
 _TAG = "tag:yaml.org,2002:"
+_STR, _MAP, _SEQ = _TAG + "str", _TAG + "map", _TAG + "seq"
+_RESOLVER: Any = yaml.resolver.Resolver()  # PyYAML's, as its safe dumper resolves
 
 
-def _node(value: Any, containers: set[int]) -> Node:
-    """The node PyYAML's safe representer makes of `value` (with `_represent_str`, sorted keys,
-    block style), for the types a manifest holds. The representer looks up a function per value
-    by type and keeps every container for aliases; building the nodes directly gives the same
-    text in a quarter less of the 1,000-workload render. A container met twice (which the
-    representer would write as an anchor and alias) goes back to the representer."""
+def _scalar(tag: str, text: str, style: str | None = None) -> ScalarEvent:
+    """The event PyYAML's serializer makes of a scalar node: `implicit` says whether the text
+    reads back as `tag` plain, and quoted (a quoted scalar is a string)."""
+    plain = _RESOLVER.resolve(ScalarNode, text, (True, False)) == tag
+    return ScalarEvent(None, tag, (plain, tag == _STR), text, style=style)
+
+
+def _events(value: Any, containers: set[int], out: list[Any]) -> None:
+    """The events PyYAML's safe representer and serializer emit for `value` (with
+    `_represent_str`, sorted keys, block style), for the types a manifest holds. They look up a
+    function per value by type, build a node graph, search it for aliases, and resolve each
+    scalar twice; emitting the same events directly halves the 1,000-workload render. A
+    container met twice (the representer writes an anchor and alias) goes back to it."""
     kind = type(value)
     if kind is str:
         style = "'" if _read_as_non_string(value) else "|" if "\n" in value else None
-        return ScalarNode(_TAG + "str", value, style=style)
-    if kind is dict or kind is list:
+        out.append(_scalar(_STR, value, style))
+    elif kind is dict or kind is list:
         if id(value) in containers:
             raise _Unusual
         containers.add(id(value))
         if kind is list:
-            return SequenceNode(_TAG + "seq", [_node(v, containers) for v in value], flow_style=False)
+            out.append(SequenceStartEvent(None, _SEQ, True, flow_style=False))
+            for item in value:
+                _events(item, containers, out)
+            out.append(SequenceEndEvent())
+            return
         items = list(value.items())
         with contextlib.suppress(TypeError):  # as the representer: unsortable keys stay in order
             items = sorted(items)
-        pairs = [(_node(k, containers), _node(v, containers)) for k, v in items]
-        return MappingNode(_TAG + "map", pairs, flow_style=False)
-    if kind is bool:
-        return ScalarNode(_TAG + "bool", "true" if value else "false")
-    if kind is int:
-        return ScalarNode(_TAG + "int", str(value))
-    if value is None:
-        return ScalarNode(_TAG + "null", "null")
-    raise _Unusual
+        out.append(MappingStartEvent(None, _MAP, True, flow_style=False))
+        for key, item in items:
+            _events(key, containers, out)
+            _events(item, containers, out)
+        out.append(MappingEndEvent())
+    elif kind is bool:
+        out.append(_scalar(_TAG + "bool", "true" if value else "false"))
+    elif kind is int:
+        out.append(_scalar(_TAG + "int", str(value)))
+    elif value is None:
+        out.append(_scalar(_TAG + "null", "null"))
+    else:
+        raise _Unusual
 
 
 def _paths(plan: Plan) -> list[tuple[str, Resource]]:
