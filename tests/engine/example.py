@@ -3,8 +3,8 @@ Pulumi engine, show the result, then stop everything (used by scripts/example.sh
 
     cd tests && ../.venv/bin/python -m engine.example ../specs/ai-platform.yaml
 
-Starts the harness control plane (plus, when the spec has Calico objects, a stand-in for
-Calico's API), installs the built provider plugins into a private PULUMI_HOME, and runs
+Starts the harness control plane (plus stand-in CRDs for the operator APIs it does not run:
+Calico's, External Secrets'), installs the built provider plugins into a private PULUMI_HOME, and runs
 `secureai apply --yes`, then `secureai preview --expect-no-changes` (the proof that the
 cluster holds what the spec says), then `secureai destroy --yes`. What the local cluster
 cannot take is changed in a temporary copy, and said: the target version is set to the
@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -25,94 +24,38 @@ from pathlib import Path
 
 import hvac  # type: ignore[import-untyped]
 import yaml
-from vault_server import ROOT_TOKEN, bao_binary, free_port, stop, wait_healthy
+from vault_server import BaoServer, DevServer, start_dev_server
 
+from .deploying import (
+    STAND_IN_ENV,
+    STAND_INS,
+    Deployer,
+    deployer_for,
+    for_this_cluster,
+    room_for,
+    serve_stand_ins,
+)
 from .harness import ControlPlane, HarnessError
 from .pulumi_engine import pulumi_engine
-from .specs import retarget
+from .specs import compiled_at, rendered
 from .vault_auth import configure_kubernetes_auth
-
-CALICO_CRD = {
-    "apiVersion": "apiextensions.k8s.io/v1",
-    "kind": "CustomResourceDefinition",
-    "metadata": {"name": "globalnetworkpolicies.projectcalico.org"},
-    "spec": {
-        "group": "projectcalico.org",
-        "scope": "Cluster",
-        "names": {
-            "kind": "GlobalNetworkPolicy",
-            "plural": "globalnetworkpolicies",
-            "singular": "globalnetworkpolicy",
-            "listKind": "GlobalNetworkPolicyList",
-        },
-        "versions": [
-            {
-                "name": "v3",
-                "served": True,
-                "storage": True,
-                "schema": {
-                    "openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
-                },
-            }
-        ],
-    },
-}
 
 
 def say(text: str) -> None:
     print(f"[example] {text}", flush=True)
 
 
-def start_openbao(work: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """A dev OpenBao on a free loopback port (in memory, private HOME); its log in `work`."""
-    address = f"http://127.0.0.1:{free_port()}"
-    home = work / "openbao"
-    home.mkdir()
-    log = home / "bao.log"
-    command = [
-        bao_binary(),
-        "server",
-        "-dev",
-        f"-dev-root-token-id={ROOT_TOKEN}",
-        f"-dev-listen-address={address.removeprefix('http://')}",
-    ]
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            command,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env={"PATH": os.environ.get("PATH", ""), "HOME": str(home)},
-        )
-    wait_healthy(address, process, log)
-    return process, address
-
-
-def local_copy(spec: Path, minor: str, into: Path) -> Path:
+def local_copy(spec: Path, minor: str, into: Path, vault: BaoServer | None) -> Path:
     declared = yaml.safe_load(spec.read_text(encoding="utf-8"))["kubernetes"].get("version")
-    copy = retarget(spec, minor, into)
-    data = yaml.safe_load(copy.read_text(encoding="utf-8"))
+    copy = for_this_cluster(spec, minor, into, vault)
     say(f"target version set to the local cluster's {minor} in a copy (the spec says {declared})")
-    data["kubernetes"]["context"] = "secureai-engine"
-    copy.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     return copy
 
 
-def secureai(verb: str, spec: Path, env: dict[str, str], work: Path, *extra: str) -> int:
-    argv = [
-        sys.executable,
-        "-m",
-        "secureai",
-        verb,
-        str(spec),
-        "--backend",
-        f"file://{work / 'state'}",
-        "--work-dir",
-        str(work / "workspace"),
-        *extra,
-    ]
+def secureai(deployer: Deployer, verb: str, spec: Path, *extra: str) -> int:
     say(f"$ secureai {verb} {spec.name} {' '.join(extra)}".rstrip())
     started = time.monotonic()
-    code = subprocess.run(argv, env=env, stdin=subprocess.DEVNULL, check=False).returncode
+    code = deployer.run(verb, spec, *extra, capture=False).code
     say(f"exit {code} after {time.monotonic() - started:.0f}s")
     return code
 
@@ -124,9 +67,9 @@ def run(spec: Path, keep: bool) -> int:
         say(missing)
         return 2
     work = Path(tempfile.mkdtemp(prefix="secureai-example-"))
-    (work / "state").mkdir()
-    plane = ControlPlane(workdir=work / "kube")
-    servers: list[subprocess.Popen[bytes]] = []
+    # --keep: the cluster (and OpenBao) outlive this script; otherwise they die with it.
+    plane = ControlPlane(workdir=work / "kube", tied=not keep)
+    servers: list[DevServer] = []
     started = time.monotonic()
     try:
         plane.start()
@@ -137,31 +80,33 @@ def run(spec: Path, keep: bool) -> int:
         say(f"control plane {plane.version} up in {time.monotonic() - started:.0f}s (logs: {plane.logs})")
         kube = plane.client()
         minor = ".".join(plane.version.removeprefix("v").split(".")[:2])
-        copy = local_copy(spec, minor, work / "spec")
-        if "networkPlugin: calico" in copy.read_text(encoding="utf-8"):
-            kube.apply_ok(CALICO_CRD)
-            kube.wait_for("projectcalico.org/v3", lambda: kube.served("projectcalico.org/v3"))
-            say("Calico's projectcalico.org/v3 API stood in for by a CRD (no Calico on this cluster)")
         engine.prepare(work / "pulumi-home")
-        env = engine.env(work / "pulumi-home")
-        env.update(KUBECONFIG=str(plane.kubeconfig), PULUMI_CONFIG_PASSPHRASE="example-passphrase")
-        env.setdefault("DB_PASSWORD", "example-db-password")
-        if "vault" in yaml.safe_load(copy.read_text(encoding="utf-8")):
-            bao, address = start_openbao(work)
-            servers.append(bao)
-            mount = yaml.safe_load(copy.read_text(encoding="utf-8"))["vault"].get(
-                "kubernetesAuthMount", "kubernetes"
-            )
-            configure_kubernetes_auth(hvac.Client(url=address, token=ROOT_TOKEN), plane, mount)
-            env.update(VAULT_ADDR=address, VAULT_TOKEN=ROOT_TOKEN)
+        vault = yaml.safe_load(spec.read_text(encoding="utf-8")).get("vault")
+        bao = None
+        if vault is not None:
+            server = start_dev_server(work / "openbao", tied=not keep)
+            servers.append(server)
+            bao = server.server
+            mount = vault.get("kubernetesAuthMount", "kubernetes")
+            configure_kubernetes_auth(hvac.Client(url=bao.address, token=bao.token), plane, mount)
             say(
-                f"OpenBao dev server at {address}, kubernetes auth at auth/{mount} reviewing with this cluster"
+                f"OpenBao dev server at {bao.address}, kubernetes auth at auth/{mount} reviewing with this cluster"
             )
-        code = secureai("apply", copy, env, work, "--yes")
-        if code == 0:
-            code = secureai("preview", copy, env, work, "--expect-no-changes")
-        if code == 0 and not keep:
-            code = secureai("destroy", copy, env, work, "--yes")
+        copy = local_copy(spec, minor, work / "spec", bao)
+        serve_stand_ins(kube)
+        say(f"stand-in CRDs for {', '.join(STAND_INS)} (APIs this cluster does not run)")
+        deployer = deployer_for(plane, work / "pulumi-home", work, bao)
+        deployer.env["PULUMI_CONFIG_PASSPHRASE"] = "example-passphrase"
+        # The user's own values where set; stand-ins otherwise.
+        deployer.env.update({key: os.environ[key] for key in STAND_IN_ENV if key in os.environ})
+        environ = {"VAULT_ADDR": bao.address} if bao else None
+        objects = [m for _, _, m in rendered(compiled_at(copy, minor, work / "render", environ))]
+        with room_for(kube, objects, "example", keep=keep):
+            code = secureai(deployer, "apply", copy, "--yes")
+            if code == 0:
+                code = secureai(deployer, "preview", copy, "--expect-no-changes")
+            if code == 0 and not keep:
+                code = secureai(deployer, "destroy", copy, "--yes")
         return code
     finally:
         if keep:
@@ -171,7 +116,7 @@ def run(spec: Path, keep: bool) -> int:
             )
         else:
             for server in servers:
-                stop(server)
+                server.stop()
             plane.stop()
             say("control plane and OpenBao stopped")
 

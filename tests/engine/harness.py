@@ -4,8 +4,9 @@
 kwok on free 127.0.0.1 ports, with a fresh CA, serving certificate, service-account signing key
 and admin token (token auth file), writes a kubeconfig (context `secureai-engine`), and
 registers one fake kwok Node with cpu, memory, pods and `nvidia.com/gpu`, so pods become
-Ready, rollouts and Jobs complete. `stop()` stops each process by its PID. Every process
-logs to `<workdir>/logs/<name>.log`; a start-up failure raises with the tails of those logs.
+Ready, rollouts and Jobs complete. `stop()` stops each process by its PID, and a killed test
+run takes them with it (children.py). Every process logs to `<workdir>/logs/<name>.log`; a
+start-up failure raises with the tails of those logs.
 
 By hand (from the repository root):
 
@@ -22,8 +23,6 @@ import json
 import os
 import secrets
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -35,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from children import Child, free_port, spawn, stop_pid
 
 from .kubeapi import KubeClient
 from .toolchain import KubeToolchain, kube_toolchain
@@ -45,7 +45,6 @@ NODE_SELECTOR = "kwok.x-k8s.io/node=fake"
 SERVICE_CIDR = "10.0.0.0/24"
 ISSUER = "https://kubernetes.default.svc.cluster.local"
 START_TIMEOUT = 90.0
-STOP_TIMEOUT = 10.0
 # kwok stage files used: node initialise + lease heartbeat, pods ready / complete / delete.
 STAGES = (
     "node/fast/node-initialize.yaml",
@@ -67,76 +66,37 @@ class HarnessError(RuntimeError):
     """The control plane did not come up; the message carries the process logs."""
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @dataclass
 class Process:
     name: str
     argv: list[str]
     log: Path
-    popen: subprocess.Popen[bytes] | None = None
+    child: Child | None = None
 
     @property
     def pid(self) -> int:
-        assert self.popen is not None
-        return self.popen.pid
+        assert self.child is not None
+        return self.child.pid
 
-    def start(self, env: dict[str, str]) -> None:
-        with self.log.open("ab") as out:
-            self.popen = subprocess.Popen(
-                self.argv,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                env=env,
-                start_new_session=True,  # Ctrl-C in the test run reaches pytest, which stops us in order
-            )
+    @property
+    def popen(self) -> subprocess.Popen[bytes] | None:
+        return self.child.popen if self.child else None
+
+    def start(self, env: dict[str, str], tied: bool = True) -> None:
+        # A session of its own: Ctrl-C in the test run reaches pytest, which stops us in order.
+        self.child = spawn(self.argv, log=self.log, env=env, tied=tied, new_session=True)
 
     def alive(self) -> bool:
-        return self.popen is not None and self.popen.poll() is None
+        return self.child is not None and self.child.alive()
 
     def stop(self) -> None:
-        if self.popen is None:
-            return
-        stop_pid(self.popen.pid, self.argv[0], self.popen)
+        if self.child is not None:
+            self.child.stop()
 
     def tail(self, lines: int = 40) -> str:
         if not self.log.is_file():
             return "(no log)"
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
-
-
-def stop_pid(pid: int, binary: str, popen: subprocess.Popen[bytes] | None = None) -> None:
-    """SIGTERM, then SIGKILL after STOP_TIMEOUT; only if the PID still runs `binary`."""
-    if not _runs(pid, binary):
-        if popen is not None:
-            popen.poll()
-        return
-    os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + STOP_TIMEOUT
-    while time.monotonic() < deadline:
-        if popen is not None and popen.poll() is not None:
-            return
-        if popen is None and not _runs(pid, binary):
-            return
-        time.sleep(0.05)
-    os.kill(pid, signal.SIGKILL)
-    if popen is not None:
-        popen.wait(timeout=STOP_TIMEOUT)
-
-
-def _runs(pid: int, binary: str) -> bool:
-    try:
-        argv0 = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0", 1)[0].decode()
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return False
-    return argv0 == binary and state != "Z"
 
 
 @dataclass
@@ -150,6 +110,8 @@ class ControlPlane:
     etcd_url: str = ""
     etcd_dir: Path | None = None
     token: str = ""
+    # False: the processes outlive this Python process (`cluster.sh up`, `example --keep`).
+    tied: bool = True
     _owns_workdir: bool = False
 
     # ------------------------------------------------------------------ paths
@@ -254,7 +216,7 @@ class ControlPlane:
 
     def _spawn(self, name: str, argv: list[str]) -> Process:
         process = Process(name, argv, self.logs / f"{name}.log")
-        process.start(self._env())
+        process.start(self._env(), self.tied)
         self.processes.append(process)
         return process
 
@@ -505,7 +467,10 @@ class ControlPlane:
             "kubeconfig": str(self.kubeconfig),
             "context": CONTEXT,
             "etcd_dir": str(self.etcd_dir),
-            "processes": [{"name": p.name, "pid": p.pid, "binary": p.argv[0]} for p in self.processes],
+            "processes": [
+                {"name": p.name, "pid": p.pid, "started": p.child.started if p.child else -1}
+                for p in self.processes
+            ],
         }
         path = self.dir / "state.json"
         path.write_text(json.dumps(state, indent=2))
@@ -523,7 +488,7 @@ def _http_ok(url: str) -> bool:
 def down(workdir: Path) -> None:
     state = json.loads((workdir / "state.json").read_text())
     for process in reversed(state["processes"]):
-        stop_pid(process["pid"], process["binary"])
+        stop_pid(process["pid"], process.get("started", -1))
         print(f"stopped {process['name']} (pid {process['pid']})")
     shutil.rmtree(state["etcd_dir"], ignore_errors=True)
     (workdir / "state.json").unlink()
@@ -551,7 +516,7 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
-    plane = ControlPlane(workdir=workdir)
+    plane = ControlPlane(workdir=workdir, tied=False)
     started = time.monotonic()
     try:
         plane.start()

@@ -16,25 +16,9 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from .toolchain import REPO, Tool, cached
+from .toolchain import PULUMI_VERSIONS_ENV, Tool, cached, pinned
 
-VERSIONS_ENV = REPO / "engine" / "pulumi" / "versions.env"
 BUILD_HINT = "run `bash scripts/engine/build-pulumi.sh` (builds what is missing)"
-# The Go module proxy serves no github.com/pulumi/pulumi-vault/provider/v7 version (README,
-# Deploying): this is the command that fails, and its error, for tests that need the plugin.
-VAULT_PLUGIN_MISSING = (
-    "pulumi-resource-vault cannot be built from the Go module proxy: `go mod download "
-    "github.com/pulumi/pulumi-vault/provider/v7@v7.0.0-20260522122501-07c92a048eef` fails with "
-    "403 Forbidden 'This module version is not available.' (no version of that module is served)"
-)
-
-
-def pinned(name: str) -> str:
-    for line in VERSIONS_ENV.read_text(encoding="utf-8").splitlines():
-        key, sep, value = line.partition("=")
-        if sep and key.strip() == name:
-            return value.strip()
-    raise KeyError(f"{name} is not pinned in {VERSIONS_ENV}")
 
 
 @dataclass(frozen=True)
@@ -87,8 +71,10 @@ class PulumiEngine:
 
 def pulumi_engine() -> PulumiEngine:
     return PulumiEngine(
-        cli=cached("pulumi", pinned("PULUMI_VERSION")),
+        cli=cached("pulumi", pinned("PULUMI_VERSION", PULUMI_VERSIONS_ENV)),
         providers={
-            "kubernetes": cached("pulumi-resource-kubernetes", pinned("KUBERNETES_PROVIDER_VERSION")),
+            "kubernetes": cached(
+                "pulumi-resource-kubernetes", pinned("KUBERNETES_PROVIDER_VERSION", PULUMI_VERSIONS_ENV)
+            ),
         },
     )

@@ -4,6 +4,8 @@ compiled with stand-in values, rendered to the manifests `secureai render` write
 from __future__ import annotations
 
 import re
+from collections import ChainMap
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +18,11 @@ from secureai.render.kubernetes import TEMPLATES, kubernetes_files, to_yaml
 SPECS = Path(__file__).resolve().parents[2] / "specs"
 EXAMPLES = sorted(SPECS.glob("*.yaml"))
 OLDEST_SERVABLE = (1, 25)  # PodSecurityPolicy (policy/v1beta1) was removed in 1.25
-_BLOCK = re.compile(r'(?m)^(kubernetes:[ \t]*\n(?:[ \t]+.*\n|[ \t]*\n)*?[ \t]+version:[ \t]*)"[^"]*"')
-_FLOW = re.compile(r'(?m)^(kubernetes:[ \t]*\{[^}\n]*version:[ \t]*)"[^"]*"')
+# The version quoted either way (a spec written by yaml.safe_dump has single quotes).
+_BLOCK = re.compile(
+    r'(?m)^(kubernetes:[ \t]*\n(?:[ \t]+.*\n|[ \t]*\n)*?[ \t]+version:[ \t]*)["\'][^"\'\n]*["\']'
+)
+_FLOW = re.compile(r'(?m)^(kubernetes:[ \t]*\{[^}\n]*version:[ \t]*)["\'][^"\'\n]*["\']')
 
 
 # API groups that operators add to a cluster and this control plane does not run, with why.
@@ -67,8 +72,10 @@ def retarget(spec: Path, version: str, into: Path) -> Path:
     return copy
 
 
-def compiled_at(spec: Path, version: str, into: Path) -> Compiled:
-    result = compile_path(retarget(spec, version, into), FakeEnviron())
+def compiled_at(spec: Path, version: str, into: Path, environ: Mapping[str, str] | None = None) -> Compiled:
+    """`spec` at `version`, compiled with stand-in values for every variable (`environ` first)."""
+    stand_ins = FakeEnviron()
+    result = compile_path(retarget(spec, version, into), ChainMap(dict(environ or {}), stand_ins))
     assert result.value is not None, [d.text() for d in result.diagnostics]
     return result.value
 

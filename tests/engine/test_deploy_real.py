@@ -1,15 +1,18 @@
 """`secureai preview/apply/destroy` through the real Pulumi engine, against the real API server.
 
-Each example spec the cluster can serve (retargeted to the cluster's minor) goes through one
-life cycle: the preview lists the creates, apply succeeds, every object read back from the API
-server matches what `render` wrote, a second preview is clean, one edited field is one update
-with that property path, a label removed through the API is drift, and destroy removes
-everything. This life cycle starts no OpenBao, so specs with Vault resources skip, saying where
-their Vault half is proven instead (test_vault_platform.py, test_vault_builtin_engine.py).
+Every example spec (retargeted to the cluster's minor) goes through one life cycle: the
+preview lists the creates, apply succeeds, every object read back from the API server matches
+what `render` wrote, Vault (a dev OpenBao whose kubernetes auth reviews tokens with this API
+server) holds every KV secret, policy and role the Plan has, the state holds neither the
+canary secret value nor the Vault token, a second preview is clean, one edited field is one
+update with that property path, a label removed through the API is drift, and destroy removes
+everything from the cluster and from Vault. The Vault half goes through secureai's built-in
+Vault provider (VAULT_ADDR, VAULT_TOKEN in the CLI's environment); a spec's `vault.address` is
+pointed at the dev server in the copy.
 
-Calico's `projectcalico.org/v3` is served in a real cluster by Calico's aggregated API server;
-here a CustomResourceDefinition of the same group and version stands in for it while this
-module runs, so that the specs with `networkPlugin: calico` apply their GlobalNetworkPolicy.
+APIs that operators add to a real cluster (Calico's `projectcalico.org/v3`, the External
+Secrets Operator's `external-secrets.io/v1`) are stood in for by CustomResourceDefinitions of
+the same group and version while this module runs (deploying.STAND_INS).
 """
 
 from __future__ import annotations
@@ -20,50 +23,48 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import hvac.exceptions  # type: ignore[import-untyped]
 import pytest
+from vault_server import BaoServer
 
-from .deploying import CANARY, Deployer, comparable, compare, deployer_for, edit_spec
-from .example import CALICO_CRD
+from secureai.compile.plan import Resource
+from secureai.compile.vault import AUTH_ROLE, KV_SECRET, POLICY
+
+from .deploying import (
+    CANARY,
+    Deployer,
+    comparable,
+    compare,
+    deployer_for,
+    edit_spec,
+    for_this_cluster,
+    remove_stand_ins,
+    room_for,
+    serve_stand_ins,
+)
 from .harness import ControlPlane
 from .kubeapi import KubeClient
-from .specs import EXAMPLES, compiled_at, rendered, retarget
+from .specs import EXAMPLES, compiled_at, rendered
+from .vault_auth import configure_kubernetes_auth
 
 pytestmark = pytest.mark.engine
 
 EDIT_LABEL = "example.com/edited"
 
 
-def _uses_vault(spec: Path) -> bool:
-    text = spec.read_text(encoding="utf-8")
-    return any(word in text for word in ("\nvault:", "\nvaultSecrets:", "fromVault"))
-
-
 @pytest.fixture(scope="module")
-def calico_api(control_plane: ControlPlane) -> Iterator[None]:
+def stand_in_apis(control_plane: ControlPlane) -> Iterator[None]:
     kube = control_plane.client()
-    kube.apply_ok(CALICO_CRD)
-    kube.wait_for("projectcalico.org/v3 served", lambda: kube.served("projectcalico.org/v3"))
+    serve_stand_ins(kube)
     yield
-    kube.delete("apiextensions.k8s.io/v1", "CustomResourceDefinition", CALICO_CRD["metadata"]["name"])
-    kube.wait_for("projectcalico.org/v3 gone", lambda: not kube.served("projectcalico.org/v3"), timeout=120)
-
-
-@pytest.fixture
-def deployer(control_plane: ControlPlane, pulumi_home: Path, tmp_path: Path) -> Deployer:
-    return deployer_for(control_plane, pulumi_home, tmp_path)
+    remove_stand_ins(kube)
 
 
 def _minor(control_plane: ControlPlane) -> str:
     return ".".join(control_plane.version.removeprefix("v").split(".")[:2])
 
 
-def _with_context(data: dict[str, Any]) -> None:
-    # The provider is configured from this context of KUBECONFIG (not the ambient default).
-    data["kubernetes"]["context"] = "secureai-engine"
-
-
 def _add_namespace_label(data: dict[str, Any]) -> None:
-    _with_context(data)
     first = next(iter(data["namespaces"]))
     data["namespaces"][first].setdefault("labels", {})[EDIT_LABEL] = "yes"
 
@@ -77,25 +78,68 @@ def _live(kube: KubeClient, manifest: dict[str, Any]) -> dict[str, Any] | None:
     return reply.body
 
 
+def _in_vault(vault: Any, resource: Resource) -> bool:
+    """Whether `resource` (a KV secret, policy or auth role of the Plan) is in Vault as planned."""
+    props = resource.properties
+    if resource.type == KV_SECRET:
+        try:
+            read = vault.secrets.kv.v2.read_secret_version(
+                path=props["name"], mount_point=props["mount"], raise_on_deleted_version=True
+            )
+        except hvac.exceptions.InvalidPath:
+            return False
+        # The keys: values from `fromEnv`/`generate` differ between this render and the apply.
+        assert set(read["data"]["data"]) == set(props["data_json"]), resource.key
+        return True
+    if resource.type == POLICY:
+        if props["name"] not in vault.sys.list_acl_policies()["data"]["keys"]:
+            return False
+        assert vault.sys.read_acl_policy(name=props["name"])["data"]["policy"] == props["policy"]
+        return True
+    assert resource.type == AUTH_ROLE, resource.type
+    role = vault.read(f"auth/{props['backend']}/role/{props['role_name']}")
+    if role is None:
+        return False
+    assert role["data"]["token_policies"] == props["token_policies"], resource.key
+    assert role["data"]["bound_service_account_names"] == props["bound_service_account_names"]
+    assert role["data"]["bound_service_account_namespaces"] == props["bound_service_account_namespaces"]
+    return True
+
+
 @pytest.mark.parametrize("example", EXAMPLES, ids=[s.stem for s in EXAMPLES])
 def test_example_lifecycle_through_the_real_engine(
     control_plane: ControlPlane,
     kube: KubeClient,
-    calico_api: None,
-    deployer: Deployer,
+    stand_in_apis: None,
+    pulumi_home: Path,
+    bao: BaoServer,
+    vault: Any,
     example: Path,
     tmp_path: Path,
 ) -> None:
-    if _uses_vault(example):
-        pytest.skip(
-            f"{example.name} has Vault resources and this life cycle starts no OpenBao: ai-platform's runs "
-            "with Vault in test_vault_platform.py, the built-in Vault provider's drift and updates in "
-            "test_vault_builtin_engine.py; 004, 005 and llm-platform with OpenBao are not written yet"
-        )
     minor = _minor(control_plane)
-    spec = edit_spec(retarget(example, minor, tmp_path / "retargeted"), _with_context, tmp_path / "spec")
-    objects = [m for _, _, m in rendered(compiled_at(example, minor, tmp_path / "render"))]
+    spec = for_this_cluster(example, minor, tmp_path / "spec", bao)
+    compiled = compiled_at(spec, minor, tmp_path / "render", {"VAULT_ADDR": bao.address})
+    objects = [m for _, _, m in rendered(compiled)]
+    vault_part = compiled.plan.of_provider("vault")
+    for mount in {r.properties["backend"] for r in vault_part if r.type == AUTH_ROLE}:
+        configure_kubernetes_auth(vault, control_plane, mount)
+    deployer = deployer_for(control_plane, pulumi_home, tmp_path, bao if vault_part else None)
 
+    with room_for(kube, objects, f"pv-{example.stem}"):
+        _lifecycle(kube, deployer, spec, objects, vault, vault_part, bao, tmp_path)
+
+
+def _lifecycle(
+    kube: KubeClient,
+    deployer: Deployer,
+    spec: Path,
+    objects: list[dict[str, Any]],
+    vault: Any,
+    vault_part: list[Resource],
+    bao: BaoServer,
+    tmp_path: Path,
+) -> None:
     # preview lists one create per rendered object (plus the component and its provider)
     creates = Counter(c["type"].rsplit(":", 1)[-1] for c in deployer.changes(spec) if c["op"] == "create")
     assert creates >= Counter(m["kind"] for m in objects), creates
@@ -108,6 +152,12 @@ def test_example_lifecycle_through_the_real_engine(
         if manifest["kind"] == "Secret" and "DB_PASSWORD" in str(manifest):
             values = {base64.b64decode(v).decode() for v in live["data"].values()}
             assert CANARY in values
+    assert {r.type for r in vault_part} <= {KV_SECRET, POLICY, AUTH_ROLE}
+    missing = [r.key for r in vault_part if not _in_vault(vault, r)]
+    assert missing == [], f"not in Vault after apply: {missing}"
+    state = "".join(p.read_text(encoding="utf-8") for p in (tmp_path / "state").rglob("*.json"))
+    assert CANARY not in state
+    assert f'"{bao.token}"' not in state  # the provider reads VAULT_TOKEN from its environment
 
     assert deployer.run("preview", spec, "--expect-no-changes").code == 0
 
@@ -135,3 +185,5 @@ def test_example_lifecycle_through_the_real_engine(
         live = _live(kube, manifest)
         gone = live is None or "deletionTimestamp" in live.get("metadata", {})
         assert gone, f"{manifest['kind']} {manifest['metadata']['name']} still on the server after destroy"
+    left = [r.key for r in vault_part if _in_vault(vault, r)]
+    assert left == [], f"still in Vault after destroy: {left}"

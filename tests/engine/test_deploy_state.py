@@ -8,7 +8,6 @@ from __future__ import annotations
 import base64
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -16,10 +15,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from children import free_port, spawn
 
 from .conftest import need
 from .deploying import CANARY, Deployer, Run, deployer_for
-from .harness import ControlPlane, stop_pid
+from .harness import ControlPlane
 from .kubeapi import KubeClient
 
 pytestmark = pytest.mark.engine
@@ -168,7 +168,7 @@ def test_cluster_down_is_one_line_and_the_next_apply_finishes(
 ) -> None:
     spec = _spec(tmp_path, _minor(control_plane))
     apiserver = next(p for p in control_plane.processes if p.name == "kube-apiserver")
-    stop_pid(apiserver.pid, apiserver.argv[0], apiserver.popen)
+    apiserver.stop()
     try:
         failed = deployer.run("apply", spec, "--yes")
     finally:
@@ -187,23 +187,15 @@ def _ready(kube: KubeClient) -> bool:
         return False
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 def moto_s3(tmp_path: Path) -> Iterator[str]:
     """An S3 API on 127.0.0.1 (moto's server), with one bucket; yields the endpoint URL."""
     server = shutil.which("moto_server", path=str(Path(sys.executable).parent))
     need(None if server else "moto_server not installed (pip install 'moto[server]')")
     assert server is not None
-    port = _free_port()
-    log = (tmp_path / "moto.log").open("wb")
-    process = subprocess.Popen(
-        [server, "-H", "127.0.0.1", "-p", str(port)], stdout=log, stderr=subprocess.STDOUT
+    port = free_port()
+    moto = spawn(
+        [server, "-H", "127.0.0.1", "-p", str(port)], log=tmp_path / "moto.log", env=dict(os.environ)
     )
     endpoint = f"http://127.0.0.1:{port}"
     try:
@@ -222,21 +214,11 @@ def moto_s3(tmp_path: Path) -> Iterator[str]:
                 client.create_bucket(Bucket="secureai-state")
                 break
             except Exception:
-                assert process.poll() is None and time.monotonic() < deadline, (
-                    tmp_path / "moto.log"
-                ).read_text()
+                assert moto.alive() and time.monotonic() < deadline, (tmp_path / "moto.log").read_text()
                 time.sleep(0.3)
         yield endpoint
     finally:
-        # moto_server is a Python script: /proc shows the interpreter, so stop_pid's check would
-        # not recognise it; this Popen is ours, so terminate it directly.
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-        log.close()
+        moto.stop()
 
 
 def test_team_backend_on_s3(

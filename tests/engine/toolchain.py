@@ -17,6 +17,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 KUBE_GO_MOD = REPO / "engine" / "kube" / "go.mod"
 VERSIONS_ENV = REPO / "engine" / "kube" / "versions.env"
+PULUMI_VERSIONS_ENV = REPO / "engine" / "pulumi" / "versions.env"
 BUILD_HINT = "run `bash scripts/engine/build.sh` (builds what is missing, ~50 min cold on 2 cores)"
 
 
@@ -37,13 +38,14 @@ def kube_version() -> str:
     return found.group(1)
 
 
-def pinned(name: str) -> str:
-    """A version pinned in engine/kube/versions.env, e.g. pinned('KWOK_VERSION')."""
-    for line in VERSIONS_ENV.read_text().splitlines():
+def pinned(name: str, versions: Path = VERSIONS_ENV) -> str:
+    """A version pinned in a versions.env file (default engine/kube/versions.env), e.g.
+    pinned('KWOK_VERSION') or pinned('PULUMI_VERSION', PULUMI_VERSIONS_ENV)."""
+    for line in versions.read_text(encoding="utf-8").splitlines():
         key, sep, value = line.partition("=")
         if sep and key.strip() == name:
             return value.strip()
-    raise KeyError(f"{name} is not pinned in {VERSIONS_ENV}")
+    raise KeyError(f"{name} is not pinned in {versions}")
 
 
 @dataclass(frozen=True)

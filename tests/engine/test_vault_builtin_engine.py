@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,27 +18,17 @@ import hvac.exceptions  # type: ignore[import-untyped]
 import pytest
 from pulumi.automation.errors import CommandError
 from specutil import write_spec
-from vault_server import bao_fixture, vault_fixture  # noqa: F401  (fixtures)
+from vault_server import ROOT_TOKEN
 
 from secureai.compile.plan import Plan
 from secureai.pipeline import compile_file
 
+from .pulumi_engine import pulumi_engine
+
 pytestmark = pytest.mark.engine
 
-ENGINE_CLI = Path.home() / ".cache/secureai/engine/pulumi-3.274.1/pulumi"
 CANARY = "canary-7f3a9c1e-value"
-TOKEN_CANARY = "root"  # the dev server's token: must never be in state
-
-
-def pulumi_cli() -> Path:
-    found = os.environ.get("SECUREAI_PULUMI") or (
-        str(ENGINE_CLI) if ENGINE_CLI.exists() else shutil.which("pulumi")
-    )
-    if not found:
-        pytest.skip(
-            "no pulumi CLI: build it with scripts/engine/build-pulumi.sh (or install the official one)"
-        )
-    return Path(found)
+TOKEN_CANARY = ROOT_TOKEN  # the dev server's token: must never be in state
 
 
 SPEC = """\
@@ -116,13 +105,13 @@ class Engine:
 
 
 @pytest.fixture(name="engine")
-def engine_fixture(tmp_path: Path, bao: Any, vault: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
-    cli = pulumi_cli()
-    monkeypatch.setenv("PATH", f"{cli.parent}{os.pathsep}{os.environ.get('PATH', '')}")
-    monkeypatch.setenv("PULUMI_HOME", str(tmp_path / "pulumi-home"))
-    monkeypatch.setenv("PULUMI_SKIP_UPDATE_CHECK", "true")
-    monkeypatch.setenv("PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION", "true")
-    monkeypatch.setenv("PULUMI_IGNORE_AMBIENT_PLUGINS", "true")
+def engine_fixture(
+    tmp_path: Path, pulumi_home: Path, bao: Any, vault: Any, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Engine]:
+    # The Automation API runs in this process: the engine's environment is this process's.
+    for key, value in pulumi_engine().env(pulumi_home).items():
+        if os.environ.get(key) != value:
+            monkeypatch.setenv(key, value)
     monkeypatch.setenv("VAULT_ADDR", bao.address)
     monkeypatch.setenv("VAULT_TOKEN", bao.token)
     vault.sys.enable_auth_method("kubernetes")
@@ -199,5 +188,5 @@ def test_deleted_in_vault_is_recreated_and_a_wrong_token_is_one_line(
     assert "cannot write secret/data/ai/params: Forbidden" in message
     assert "Traceback" not in message
     assert "not-the-token-0123456789" not in message
-    monkeypatch.setenv("VAULT_TOKEN", "root")
+    monkeypatch.setenv("VAULT_TOKEN", ROOT_TOKEN)
     engine.stack(plan).destroy(on_output=lambda _: None)
