@@ -372,6 +372,10 @@ class ControlPlane:
                 f"--service-account-private-key-file={pki / 'sa.key'}",
                 f"--root-ca-file={pki / 'ca.crt'}",
                 f"--service-cluster-ip-range={SERVICE_CIDR}",
+                # kwok renews the fake node's lease; on a loaded 2-core machine a renewal can
+                # come late, and after the default 50 s the node goes NotReady and every pod
+                # with it: a clean preview right after apply then shows updates.
+                "--node-monitor-grace-period=10m",
                 "--v=1",
             ],
         )
