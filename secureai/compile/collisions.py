@@ -12,7 +12,7 @@ one stored stack config key) are refused too.
 from __future__ import annotations
 
 from secureai.compile.plan import Plan, Resource, iter_secrets
-from secureai.diagnostics import Diagnostic, error
+from secureai.diagnostics import Diagnostic, SpecPath, error
 
 
 def identity(resource: Resource) -> tuple[str, ...]:
@@ -62,7 +62,7 @@ def _shared_generated_values(plan: Plan) -> list[Diagnostic]:
         for _, value in iter_secrets(resource.properties):
             if value.source != "generate":
                 continue
-            where = ".".join(str(p) for p in value.spec_path)
+            where = _dotted(value.spec_path)
             first = first_at.setdefault(value.ref, where)
             if first != where:
                 out.append(
@@ -92,4 +92,8 @@ def _collision(first: Resource, second: Resource) -> Diagnostic:
 
 
 def _source(resource: Resource) -> str:
-    return ".".join(str(p) for p in resource.source) or "the spec"
+    return _dotted(resource.source) or "the spec"
+
+
+def _dotted(path: SpecPath) -> str:
+    return ".".join(str(p) for p in path)
