@@ -17,11 +17,12 @@ from typing import Any
 import hvac  # type: ignore[import-untyped]
 import pytest
 from hvac.exceptions import Forbidden, InvalidRequest  # type: ignore[import-untyped]
-from test_vault_proof import VAULT_SPECS, assert_reads_exactly_its_paths, load, readers
+from test_vault_proof import VAULT_SPECS, Loaded, assert_reads_exactly_its_paths, load, readers
 from vault_server import BaoServer
 
 from secureai.compile.naming import vault_policy_name
 from secureai.compile.vault import AUTH_ROLE
+from secureai.model.vault import VaultSettings
 from secureai.pipeline import Compiled
 
 from .harness import ControlPlane
@@ -75,6 +76,17 @@ def apply_identities(kube: KubeClient, compiled: Compiled) -> None:
             assert reply.ok, f"{name}: HTTP {reply.status}: {reply.message}"
 
 
+def prepared(
+    control_plane: ControlPlane, kube: KubeClient, vault: Any, spec: Path, tmp_path: Path
+) -> tuple[Compiled, VaultSettings, Loaded]:
+    """The spec compiled for this cluster, its accounts applied, its Vault artefacts loaded."""
+    compiled = compiled_at(spec, minor(control_plane), tmp_path)
+    settings = compiled.spec.vault
+    assert settings is not None
+    apply_identities(kube, compiled)
+    return compiled, settings, load(vault, compiled)
+
+
 @pytest.mark.parametrize("spec", VAULT_SPECS, ids=[p.stem for p in VAULT_SPECS])
 def test_each_reader_logs_in_with_its_own_token_and_reads_exactly_its_paths(
     control_plane: ControlPlane,
@@ -85,11 +97,8 @@ def test_each_reader_logs_in_with_its_own_token_and_reads_exactly_its_paths(
     spec: Path,
     tmp_path: Path,
 ) -> None:
-    compiled = compiled_at(spec, minor(control_plane), tmp_path)
-    settings = compiled.spec.vault
-    assert settings is not None and settings.kubernetes_auth_mount == kube_auth.mount
-    apply_identities(kube, compiled)
-    loaded = load(vault, compiled)
+    compiled, settings, loaded = prepared(control_plane, kube, vault, spec, tmp_path)
+    assert settings.kubernetes_auth_mount == kube_auth.mount
     who = identities(compiled)
     assert set(who) == set(readers(compiled)) and who, spec.name
     for workload, (namespace, account, role) in who.items():
@@ -113,11 +122,7 @@ def test_other_tokens_are_refused(
     spec: Path,
     tmp_path: Path,
 ) -> None:
-    compiled = compiled_at(spec, minor(control_plane), tmp_path)
-    settings = compiled.spec.vault
-    assert settings is not None
-    apply_identities(kube, compiled)
-    load(vault, compiled)
+    compiled, settings, _ = prepared(control_plane, kube, vault, spec, tmp_path)
     for workload, (namespace, account, role) in identities(compiled).items():
         # Another account in the same namespace, with the right audience.
         kube.apply_ok(
