@@ -81,14 +81,15 @@ def start_dev_server(home: Path, *, tls: bool = False, tied: bool = True) -> Dev
         bao_binary(),
         "server",
         "-dev",
-        f"-dev-root-token-id={ROOT_TOKEN}",
         f"-dev-listen-address={listen}",
     ]
     if tls:
         command += ["-dev-tls", f"-dev-tls-cert-dir={home}"]
     log = home / "bao.log"
-    # A private HOME: the dev server would otherwise write ~/.vault-token for the user.
-    child = spawn(command, log=log, env={"PATH": os.environ.get("PATH", ""), "HOME": str(home)}, tied=tied)
+    # A private HOME: the dev server would otherwise write ~/.vault-token for the user. The root
+    # token goes in the environment (readable by this user only), not in the world-readable argv.
+    env = {"PATH": os.environ.get("PATH", ""), "HOME": str(home), "BAO_DEV_ROOT_TOKEN_ID": ROOT_TOKEN}
+    child = spawn(command, log=log, env=env, tied=tied)
     server = DevServer(
         child,
         f"{'https' if tls else 'http'}://{listen}",
