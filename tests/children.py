@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -28,6 +29,10 @@ STOP_TIMEOUT = 10.0
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 # Loaded before any fork: the child between fork and exec should only call prctl.
 _LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
+# Preferred to a preexec_fn: Python code between fork and exec runs the parent's fork handlers,
+# and gRPC's (loaded by the in-process Pulumi tests) abort the child. util-linux's setpriv sets
+# the same PR_SET_PDEATHSIG and then execs the server.
+_SETPRIV = shutil.which("setpriv") if sys.platform.startswith("linux") else None
 
 
 def free_port() -> int:
@@ -87,6 +92,8 @@ def spawn(
     new_session: bool = False,
 ) -> Child:
     """Start `argv` with stdout and stderr appended to `log` and nothing on stdin."""
+    if tied and _SETPRIV is not None:
+        argv = [_SETPRIV, "--pdeathsig", "TERM", "--", *argv]  # execs argv: same PID
     with log.open("ab") as out:
         popen = subprocess.Popen(
             argv,
@@ -95,7 +102,7 @@ def spawn(
             stdin=subprocess.DEVNULL,
             env=env,
             start_new_session=new_session,
-            preexec_fn=_die_with(os.getpid()) if tied and _LIBC is not None else None,
+            preexec_fn=_die_with(os.getpid()) if tied and _SETPRIV is None and _LIBC is not None else None,
         )
     # Not yet reaped, so the PID is still this child's: its start time names it for good.
     started = start_time(popen.pid)
