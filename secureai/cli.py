@@ -8,6 +8,7 @@ imports pulumi.
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import sys
 from collections.abc import Callable
@@ -409,6 +410,7 @@ def _run_deploy(action: Callable[[], Any], as_json: bool) -> NoReturn:
 
     from secureai.deploy import DeployError
 
+    gc.enable()  # main() paused it for the short work before; the engine runs for minutes
     try:
         result = action()
     except DeployError as exc:
@@ -514,6 +516,9 @@ def _change(run: Callable[..., Any], spec: Path, yes: bool, options: Any, as_jso
 def main() -> None:
     # pydantic scans installed packages for plugins on first use (~10 ms); we use none.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    # Imports and the short commands run as one batch (secureai.batch says why); deploy
+    # commands turn the collector back on before the engine starts.
+    gc.disable()
     try:
         app()
     except KeyboardInterrupt:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from secureai import exitcodes
+from secureai.batch import batch
 from secureai.check import run_checks
 from secureai.compile.build import compile_spec
 from secureai.compile.plan import Plan
@@ -53,6 +54,7 @@ def load_spec(path: Path) -> Result[Document]:
     return load_file(path)
 
 
+@batch
 def compile_path(path: Path, environ: Mapping[str, str] | None = None) -> Result[Compiled]:
     """Run every stage on one spec file. The value is None when any stage found an error."""
     environ = os.environ if environ is None else environ

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from secureai.batch import batch
 from secureai.compile.plan import Plan, SecretValue
 from secureai.render.kubernetes import kubernetes_files, stream
 from secureai.render.tree import MARKER, RenderError, write_tree
@@ -17,6 +18,7 @@ from secureai.render.vault import vault_files
 Reveal = Callable[[SecretValue], str]
 
 
+@batch
 def render_files(plan: Plan, reveal: Reveal | None = None) -> dict[str, str]:
     """Every rendered file of the plan, by relative POSIX path, in path order."""
     files = dict(kubernetes_files(plan, reveal))

@@ -116,12 +116,13 @@ TEMPLATES = "secret-templates/"
 def kubernetes_files(plan: Plan, reveal: Reveal | None = None) -> dict[str, str]:
     """Relative path -> YAML text for every Kubernetes resource, in path order."""
     files: dict[str, str] = {}
+    scalars: _Scalars = {}  # one render's, so no value outlives it
     for path, resource in _paths(plan):
         held: list[PropertyPath] = []
         document = manifest(resource, reveal, held)
         if reveal is None and held:
             path = TEMPLATES + path.removeprefix(APPLYABLE)
-        files[path] = to_yaml(document)
+        files[path] = to_yaml(document, scalars)
     return dict(sorted(files.items()))
 
 
@@ -144,12 +145,13 @@ def manifest(resource: Resource, reveal: Reveal | None, held: list[PropertyPath]
     return replace_secrets(resource.properties, leaf)
 
 
-def to_yaml(document: Any) -> str:
+def to_yaml(document: Any, scalars: _Scalars | None = None) -> str:
     """`yaml.safe_dump(sort_keys=True, default_flow_style=False)`, through libyaml if present,
-    with number-like strings quoted (see `_read_as_non_string`)."""
+    with number-like strings quoted (see `_read_as_non_string`). `scalars` may be shared by
+    the documents of one render."""
     events: list[Any] = []
     try:
-        _events(document, set(), events)
+        _events(document, set(), events, {} if scalars is None else scalars)
     except _Unusual:
         return yaml.dump(document, Dumper=_DUMPER, sort_keys=True, default_flow_style=False)
     out = io.StringIO()
@@ -175,14 +177,26 @@ _STR, _MAP, _SEQ = _TAG + "str", _TAG + "map", _TAG + "seq"
 _RESOLVER: Any = yaml.resolver.Resolver()  # PyYAML's, as its safe dumper resolves
 
 
-def _scalar(tag: str, text: str, style: str | None = None) -> ScalarEvent:
+# What `_scalar` worked out per (tag, text): whether the text reads back as the tag written
+# plain, and its style. Manifests repeat the same keys and values thousands of times
+# (`metadata`, `name`, `RuntimeDefault`) and PyYAML's resolver runs its regexes on each.
+_Scalars = dict[tuple[str, str], tuple[bool, str | None]]
+
+
+def _scalar(tag: str, text: str, scalars: _Scalars) -> ScalarEvent:
     """The event PyYAML's serializer makes of a scalar node: `implicit` says whether the text
     reads back as `tag` plain, and quoted (a quoted scalar is a string)."""
-    plain = _RESOLVER.resolve(ScalarNode, text, (True, False)) == tag
-    return ScalarEvent(None, tag, (plain, tag == _STR), text, style=style)
+    known = scalars.get((tag, text))
+    if known is None:
+        plain = _RESOLVER.resolve(ScalarNode, text, (True, False)) == tag
+        style = None
+        if tag == _STR:
+            style = "'" if _read_as_non_string(text) else "|" if "\n" in text else None
+        known = scalars[tag, text] = (plain, style)
+    return ScalarEvent(None, tag, (known[0], tag == _STR), text, style=known[1])
 
 
-def _events(value: Any, containers: set[int], out: list[Any]) -> None:
+def _events(value: Any, containers: set[int], out: list[Any], scalars: _Scalars) -> None:
     """The events PyYAML's safe representer and serializer emit for `value` (with
     `_represent_str`, sorted keys, block style), for the types a manifest holds. They look up a
     function per value by type, build a node graph, search it for aliases, and resolve each
@@ -190,8 +204,7 @@ def _events(value: Any, containers: set[int], out: list[Any]) -> None:
     container met twice (the representer writes an anchor and alias) goes back to it."""
     kind = type(value)
     if kind is str:
-        style = "'" if _read_as_non_string(value) else "|" if "\n" in value else None
-        out.append(_scalar(_STR, value, style))
+        out.append(_scalar(_STR, value, scalars))
     elif kind is dict or kind is list:
         if id(value) in containers:
             raise _Unusual
@@ -199,7 +212,7 @@ def _events(value: Any, containers: set[int], out: list[Any]) -> None:
         if kind is list:
             out.append(SequenceStartEvent(None, _SEQ, True, flow_style=False))
             for item in value:
-                _events(item, containers, out)
+                _events(item, containers, out, scalars)
             out.append(SequenceEndEvent())
             return
         items = list(value.items())
@@ -207,15 +220,15 @@ def _events(value: Any, containers: set[int], out: list[Any]) -> None:
             items = sorted(items)
         out.append(MappingStartEvent(None, _MAP, True, flow_style=False))
         for key, item in items:
-            _events(key, containers, out)
-            _events(item, containers, out)
+            _events(key, containers, out, scalars)
+            _events(item, containers, out, scalars)
         out.append(MappingEndEvent())
     elif kind is bool:
-        out.append(_scalar(_TAG + "bool", "true" if value else "false"))
+        out.append(_scalar(_TAG + "bool", "true" if value else "false", scalars))
     elif kind is int:
-        out.append(_scalar(_TAG + "int", str(value)))
+        out.append(_scalar(_TAG + "int", str(value), scalars))
     elif value is None:
-        out.append(_scalar(_TAG + "null", "null"))
+        out.append(_scalar(_TAG + "null", "null", scalars))
     else:
         raise _Unusual
 
