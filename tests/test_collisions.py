@@ -102,7 +102,9 @@ vaultSecrets:
 def test_entries_that_would_share_a_generated_value_are_refused(
     tmp_path: Path, namespace: str, path: str, refused: bool
 ) -> None:
-    found = [m for m in messages(tmp_path, SHARED_VALUE.format(namespace=namespace, path=path)) if "SA255" in m]
+    found = [
+        m for m in messages(tmp_path, SHARED_VALUE.format(namespace=namespace, path=path)) if "SA255" in m
+    ]
     if not refused:
         assert found == []
         return

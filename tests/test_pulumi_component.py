@@ -559,13 +559,14 @@ def test_builtin_vault_registers_dynamic_resources_without_a_plugin(monitor: Rec
         assert ENV["VAULT_TOKEN"] not in json.dumps(inputs, default=str)
 
 
-
 def test_builtin_vault_resources_take_exactly_their_provider_inputs() -> None:
     """One constructor serves every kind: it takes the address, identity and body its provider
     names, refuses a misspelt or missing one, and lets only the optional ones be left out."""
     from secureai.pulumi.vault_builtin import AuthBackendRole, KvSecret, Policy
 
-    with pytest.raises(TypeError, match=r"KvSecret: unknown inputs \['data'\], missing inputs \['data_json'\]"):
+    with pytest.raises(
+        TypeError, match=r"KvSecret: unknown inputs \['data'\], missing inputs \['data_json'\]"
+    ):
         KvSecret("s", address="http://127.0.0.1:8200", mount="secret", name="a", data="{}")
     with pytest.raises(TypeError, match=r"Policy: unknown inputs \[\], missing inputs \['address'\]"):
         Policy("p", name="p", policy="")
@@ -578,6 +579,7 @@ def test_builtin_vault_resources_take_exactly_their_provider_inputs() -> None:
             bound_service_account_names=["a"],
             bound_service_account_namespaces=["ns"],
         )
+
 
 def test_generated_secret_comes_from_stack_config_first(monitor: RecordingMonitor) -> None:
     key = "secureai:" + generated_config_key("ai-data-pipeline/db/api_token")

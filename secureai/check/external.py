@@ -83,8 +83,7 @@ def _rendered_only(_spec: Spec, name: str, w: Workload, base: SpecPath) -> Itera
             key = Workload.model_fields[field].alias or field
             yield error(
                 "SA192",
-                f"workload '{name}' is managed by {w.managed_by}; '{key}' describes a pod "
-                "secureai renders",
+                f"workload '{name}' is managed by {w.managed_by}; '{key}' describes a pod secureai renders",
                 (*base, key),
                 hint="set it in the chart or the operator's resource; here say only namespace, "
                 "labels, serviceAccount, createServiceAccount, securityProfile and vault",
