@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 .venv/bin/ruff check --quiet secureai tests benchmarks
+.venv/bin/ruff format --check --quiet secureai tests benchmarks
 .venv/bin/lint-imports --no-cache > /dev/null || .venv/bin/lint-imports --no-cache
 .venv/bin/mypy
 .venv/bin/python -m pytest -q "$@"
