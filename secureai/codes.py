@@ -41,6 +41,7 @@ CODES: dict[str, str] = {
     "SA134": "host path not allowed by the security profile",
     "SA135": "no resource requests or limits",
     "SA136": "two volumes mounted at one path",
+    "SA137": "no runAsUser: an image running as root or a user name is refused",
     # containers, storage, services
     "SA170": "extended resource requests differ from limits",
     "SA171": "extended resource amount not a whole number",

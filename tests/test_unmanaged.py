@@ -210,6 +210,8 @@ def test_posture_lists_it_with_its_account_and_an_unchecked_pod(tmp_path: Path) 
 
 def test_validate_says_plainly_what_is_not_checked(tmp_path: Path) -> None:
     assert [m.split("\n")[0] for m in messages(tmp_path, SPEC)] == [
+        # The rendered workload beside it is checked, down to its missing runAsUser.
+        "spec.yaml:17:3: warning[SA137]: workload 'client' sets no runAsUser: its pods start only if the image's user is a non-zero number (runAsNonRoot is always on); an image that runs as root or as a user name is refused by the kubelet",
         # Its account's grants are its pods': the API egress check counts them too.
         "spec.yaml:21:3: warning[SA166]: workload 'llm' gets an API token for the grants of 'llm-sa', but default-deny namespace 'serving' lets it reach no API server",
         "spec.yaml:23:16: warning[SA190]: the pod spec of workload 'llm' is not rendered by secureai (kserve creates its pods) and is not checked",
@@ -220,7 +222,7 @@ def test_validate_says_plainly_what_is_not_checked(tmp_path: Path) -> None:
 def test_no_profile_label_needed_where_no_profile_is_enforced(tmp_path: Path) -> None:
     text = SPEC.replace("    securityProfile: gpu\n", "")
     found = [m.split("\n")[0] for m in messages(tmp_path, text)]
-    assert [f.split(": ")[1] for f in found] == ["warning[SA166]", "warning[SA190]"]
+    assert [f.split(": ")[1] for f in found] == ["warning[SA137]", "warning[SA166]", "warning[SA190]"]
 
 
 UNMANAGED_CASES = [

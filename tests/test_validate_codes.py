@@ -154,6 +154,11 @@ CASES = [
         "spec.yaml:8:3: warning[SA135]: workload 'trainer' sets no resource requests or limits",
     ),
     (
+        "SA137",
+        FULL.replace("    runAsUser: 10001\n", ""),
+        "spec.yaml:8:3: warning[SA137]: workload 'trainer' sets no runAsUser: its pods start only if the image's user is a non-zero number (runAsNonRoot is always on); an image that runs as root or as a user name is refused by the kubelet",
+    ),
+    (
         "SA136",
         FULL + "    vault: { read: [ai/params] }\n    volumes:\n      a: { mountPath: /data, emptyDir: {} }\n"
         "      b: { mountPath: /data/, emptyDir: {} }\n      c: { mountPath: /var/run/secrets/vault, emptyDir: {} }\n"
@@ -415,3 +420,16 @@ def test_empty_resources_are_no_resources(tmp_path: Path, resources: str) -> Non
     assert first(tmp_path, text, "SA135").split("\n")[0] == (
         "spec.yaml:8:3: warning[SA135]: workload 'trainer' sets no resource requests or limits"
     )
+
+
+def test_no_runasuser_warning_where_the_user_is_given_or_non_root_is_relaxed(tmp_path: Path) -> None:
+    """SA137 only where the kubelet decides: not with a runAsUser, not with runAsNonRoot relaxed."""
+    without = FULL.replace("    runAsUser: 10001\n", "")
+    relaxed = without + (
+        "    exceptions:\n"
+        "      - { rule: runAsNonRoot, because: the vendor image runs as root and writes /opt }\n"
+    )
+    assert not [m for m in messages(tmp_path, FULL) if "[SA137]" in m]
+    assert not [m for m in messages(tmp_path, relaxed) if "[SA137]" in m]
+    hint = first(tmp_path, without, "SA137").split("\n")[1]
+    assert hint == "  hint: set runAsUser to the uid the image runs as, or to a non-zero uid it can run as"

@@ -27,6 +27,7 @@ def check_workloads(spec: Spec) -> list[Diagnostic]:
         if profile_name is not None:
             profile = spec.security_profiles.get(profile_name) or SecurityProfile()
             out.extend(_volumes_in_profile(name, profile_name, w, profile, base))
+        out.extend(_run_as_user(name, w, base))
         if not _sets_amounts(w):
             out.append(
                 warning(
@@ -37,6 +38,24 @@ def check_workloads(spec: Spec) -> list[Diagnostic]:
                 )
             )
     return out
+
+
+def _run_as_user(name: str, w: Workload, base: SpecPath) -> list[Diagnostic]:
+    """`runAsNonRoot` without `runAsUser` leaves the check to the kubelet, at start-up: an image
+    whose user is root (most CUDA, PyTorch and vLLM images) or a name (`USER postgres`) is
+    refused with CreateContainerConfigError, which validate can say before any cluster does."""
+    if w.run_as_user is not None or w.relaxes("runAsNonRoot"):
+        return []
+    return [
+        warning(
+            "SA137",
+            f"workload '{name}' sets no runAsUser: its pods start only if the image's user is a "
+            "non-zero number (runAsNonRoot is always on); an image that runs as root or as a "
+            "user name is refused by the kubelet",
+            base,
+            hint="set runAsUser to the uid the image runs as, or to a non-zero uid it can run as",
+        )
+    ]
 
 
 def _sets_amounts(w: Workload) -> bool:
