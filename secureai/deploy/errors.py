@@ -111,7 +111,10 @@ def missing_cli() -> DeployError:
     return DeployError(
         "the pulumi CLI is not installed (no `pulumi` on PATH); preview, apply and destroy "
         "drive the Pulumi engine through it",
-        hint=f"install it from {INSTALL_URL} and make sure `pulumi version` works",
+        hint=f"install it from {INSTALL_URL}, or build it from Go modules with "
+        "`bash scripts/engine/build.sh` in a secureai checkout (it goes to "
+        "~/.cache/secureai/engine/pulumi-<version>/; put that folder on PATH); then "
+        "`pulumi version` must work",
         kind="cli-missing",
     )
 
