@@ -17,8 +17,9 @@ from vault_server import BaoServer, bao_fixture, vault_fixture  # noqa: F401  (f
 
 from .harness import ControlPlane, HarnessError
 from .kubeapi import KubeClient
+from .operator_apis import serve_real_crds
 from .pulumi_engine import pulumi_engine
-from .toolchain import engine_required, kube_toolchain
+from .toolchain import OperatorCrds, engine_required, external_secrets_crds, kube_toolchain
 from .vault_auth import KubeAuth, configure_kubernetes_auth
 
 _running: list[ControlPlane] = []
@@ -55,6 +56,13 @@ def control_plane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ControlP
 @pytest.fixture
 def kube(control_plane: ControlPlane) -> KubeClient:
     return control_plane.client()
+
+
+@pytest.fixture(scope="session")
+def operator_apis(control_plane: ControlPlane) -> OperatorCrds:
+    """The External Secrets Operator's real CRDs, installed for the rest of the session."""
+    need(external_secrets_crds().missing_reason())
+    return serve_real_crds(control_plane.client())
 
 
 @pytest.fixture

@@ -187,63 +187,6 @@ def for_this_cluster(spec: Path, minor: str, into: Path, vault: BaoServer | None
     return edit_spec(retarget(spec, minor, into / "retargeted"), local, into)
 
 
-def _crd(group: str, version: str, kind: str, plural: str, scope: str = "Namespaced") -> dict[str, Any]:
-    return {
-        "apiVersion": "apiextensions.k8s.io/v1",
-        "kind": "CustomResourceDefinition",
-        "metadata": {"name": f"{plural}.{group}"},
-        "spec": {
-            "group": group,
-            "scope": scope,
-            "names": {"kind": kind, "plural": plural, "singular": kind.lower(), "listKind": f"{kind}List"},
-            "versions": [
-                {
-                    "name": version,
-                    "served": True,
-                    "storage": True,
-                    "schema": {
-                        "openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
-                    },
-                }
-            ],
-        },
-    }
-
-
-# APIs a real cluster gets from an operator and this control plane does not run, stood in for by
-# schemaless CRDs of the same group and version: Calico's aggregated API server, the External
-# Secrets Operator's CRDs.
-STAND_INS = {
-    "projectcalico.org/v3": [
-        _crd("projectcalico.org", "v3", "GlobalNetworkPolicy", "globalnetworkpolicies", "Cluster")
-    ],
-    "external-secrets.io/v1": [
-        _crd("external-secrets.io", "v1", "ExternalSecret", "externalsecrets"),
-        _crd("external-secrets.io", "v1", "SecretStore", "secretstores"),
-    ],
-}
-
-
-def _serves(kube: KubeClient, api_version: str, plurals: set[str]) -> bool:
-    reply = kube.request("GET", f"/apis/{api_version}")
-    return reply.ok and plurals <= {r["name"] for r in reply.body.get("resources", [])}
-
-
-def serve_stand_ins(kube: KubeClient) -> None:
-    for api_version, crds in STAND_INS.items():
-        for crd in crds:
-            kube.apply_ok(crd)
-        plurals = {c["spec"]["names"]["plural"] for c in crds}
-        kube.wait_for(f"{api_version} served", lambda: _serves(kube, api_version, plurals))  # noqa: B023
-
-
-def remove_stand_ins(kube: KubeClient) -> None:
-    for api_version, crds in STAND_INS.items():
-        for crd in crds:
-            kube.delete(crd["apiVersion"], crd["kind"], crd["metadata"]["name"])
-        kube.wait_for(f"{api_version} gone", lambda: not kube.served(api_version), timeout=120)  # noqa: B023
-
-
 MERGE = "application/merge-patch+json"
 
 

@@ -3,8 +3,9 @@ Pulumi engine, show the result, then stop everything (used by scripts/example.sh
 
     cd tests && ../.venv/bin/python -m engine.example ../specs/ai-platform.yaml
 
-Starts the harness control plane (plus stand-in CRDs for the operator APIs it does not run:
-Calico's, External Secrets'), installs the built provider plugins into a private PULUMI_HOME, and runs
+Starts the harness control plane (plus the External Secrets Operator's real CRDs, fetched by
+scripts/engine/build.sh, and a schemaless stand-in CRD for Calico's projectcalico.org/v3, which
+has no obtainable schema), installs the built provider plugins into a private PULUMI_HOME, and runs
 `secureai apply --yes`, then `secureai preview --expect-no-changes` (the proof that the
 cluster holds what the spec says), then `secureai destroy --yes`. What the local cluster
 cannot take is changed in a temporary copy, and said: the target version is set to the
@@ -28,16 +29,16 @@ from vault_server import BaoServer, DevServer, start_dev_server
 
 from .deploying import (
     STAND_IN_ENV,
-    STAND_INS,
     Deployer,
     deployer_for,
     for_this_cluster,
     room_for,
-    serve_stand_ins,
 )
 from .harness import ControlPlane, HarnessError
+from .operator_apis import STAND_INS, serve_real_crds, serve_stand_ins
 from .pulumi_engine import pulumi_engine
 from .specs import compiled_at, rendered
+from .toolchain import external_secrets_crds
 from .vault_auth import configure_kubernetes_auth
 
 
@@ -62,7 +63,7 @@ def secureai(deployer: Deployer, verb: str, spec: Path, *extra: str) -> int:
 
 def run(spec: Path, keep: bool) -> int:
     engine = pulumi_engine()
-    missing = engine.missing_reason()
+    missing = engine.missing_reason() or external_secrets_crds().missing_reason()
     if missing:
         say(missing)
         return 2
@@ -93,8 +94,10 @@ def run(spec: Path, keep: bool) -> int:
                 f"OpenBao dev server at {bao.address}, kubernetes auth at auth/{mount} reviewing with this cluster"
             )
         copy = local_copy(spec, minor, work / "spec", bao)
+        crds = serve_real_crds(kube)
+        say(f"the {crds.name} operator's CRDs {crds.version} (its objects are validated, no operator runs)")
         serve_stand_ins(kube)
-        say(f"stand-in CRDs for {', '.join(STAND_INS)} (APIs this cluster does not run)")
+        say(f"schemaless stand-in CRDs for {', '.join(STAND_INS)} (no real schema to install)")
         deployer = deployer_for(plane, work / "pulumi-home", work, bao)
         deployer.env["PULUMI_CONFIG_PASSPHRASE"] = "example-passphrase"
         # The user's own values where set; stand-ins otherwise.

@@ -343,7 +343,7 @@ def test_compliant_pod_is_admitted_at_restricted_and_the_job_completes(
 
 
 def test_rendered_pod_templates_of_every_example_are_admitted_as_pods(
-    control_plane: ControlPlane, kube: KubeClient, tmp_path: Path
+    control_plane: ControlPlane, kube: KubeClient, operator_apis: object, tmp_path: Path
 ) -> None:
     """Each workload's pod, exactly as its controller would create it, passes Pod Security and
     its profile's policy for real (the policies are applied, not dry-run). Each spec's policies

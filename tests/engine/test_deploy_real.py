@@ -10,9 +10,11 @@ everything from the cluster and from Vault. The Vault half goes through secureai
 Vault provider (VAULT_ADDR, VAULT_TOKEN in the CLI's environment); a spec's `vault.address` is
 pointed at the dev server in the copy.
 
-APIs that operators add to a real cluster (Calico's `projectcalico.org/v3`, the External
-Secrets Operator's `external-secrets.io/v1`) are stood in for by CustomResourceDefinitions of
-the same group and version while this module runs (deploying.STAND_INS).
+APIs that operators add to a real cluster: the External Secrets Operator's `external-secrets.io/v1`
+is served by the operator's real CRDs (operator_apis.py), so a rendered ExternalSecret or
+SecretStore that does not fit the operator's schema fails the apply; Calico's
+`projectcalico.org/v3`, which has no obtainable schema, is stood in for by a schemaless CRD of the
+same group and version while this module runs (operator_apis.STAND_INS).
 """
 
 from __future__ import annotations
@@ -38,12 +40,11 @@ from .deploying import (
     deployer_for,
     edit_spec,
     for_this_cluster,
-    remove_stand_ins,
     room_for,
-    serve_stand_ins,
 )
 from .harness import ControlPlane
 from .kubeapi import KubeClient
+from .operator_apis import remove_stand_ins, serve_stand_ins
 from .specs import EXAMPLES, compiled_at, rendered
 from .vault_auth import configure_kubernetes_auth
 
@@ -53,7 +54,7 @@ EDIT_LABEL = "example.com/edited"
 
 
 @pytest.fixture(scope="module")
-def stand_in_apis(control_plane: ControlPlane) -> Iterator[None]:
+def stand_in_apis(control_plane: ControlPlane, operator_apis: object) -> Iterator[None]:
     kube = control_plane.client()
     serve_stand_ins(kube)
     yield

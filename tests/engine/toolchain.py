@@ -114,3 +114,45 @@ def kube_toolchain() -> KubeToolchain:
         scheduler=cached("kube-scheduler", version),
         kwok=cached("kwok", pinned("KWOK_VERSION")),
     )
+
+
+CRDS_VERSIONS_ENV = REPO / "engine" / "crds" / "versions.env"
+# The CRDs of the kinds secureai renders: without them the fetched set is not the one needed.
+EXTERNAL_SECRETS_NEEDED = (
+    "external-secrets.io_externalsecrets.yaml",
+    "external-secrets.io_secretstores.yaml",
+)
+
+
+@dataclass(frozen=True)
+class OperatorCrds:
+    """An operator's real CRDs, fetched from its Go module by scripts/engine/fetch-crds.sh into
+    `<cache>/<name>-crds-<version>/` (a `.complete` marker written last)."""
+
+    name: str
+    version: str
+    dir: Path
+    needed: tuple[str, ...]
+
+    def files(self) -> list[Path]:
+        return sorted(self.dir.glob("*.yaml"))
+
+    def missing_reason(self) -> str | None:
+        gone = [n for n in self.needed if not (self.dir / n).is_file()]
+        if (self.dir / ".complete").is_file() and not gone:
+            return None
+        return (
+            f"engine inputs incomplete: no {self.name} CRDs {self.version} in {self.dir}"
+            f"{' (' + ', '.join(gone) + ')' if gone else ''}; run `bash scripts/engine/build.sh`"
+            " (fetches them from the Go module proxy in seconds)"
+        )
+
+
+def external_secrets_crds() -> OperatorCrds:
+    version = pinned("EXTERNAL_SECRETS_VERSION", CRDS_VERSIONS_ENV)
+    return OperatorCrds(
+        "external-secrets",
+        version,
+        engine_cache() / f"external-secrets-crds-{version}",
+        EXTERNAL_SECRETS_NEEDED,
+    )

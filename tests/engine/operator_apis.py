@@ -1,0 +1,114 @@
+"""The APIs operators add to a real cluster, served by the engine tests' control plane.
+
+- External Secrets Operator (`external-secrets.io/v1`): its REAL CustomResourceDefinitions, with
+  their OpenAPI schemas (and CEL rules), fetched from the operator's Go module by
+  scripts/engine/fetch-crds.sh (version in engine/crds/versions.env). Installed once per
+  session: a rendered ExternalSecret or SecretStore is then validated by the API server like a
+  core object, unknown fields and wrong types refused.
+- Calico (`projectcalico.org/v3`): no real schema is obtainable (see NOT_SERVED in specs.py), so
+  a SCHEMALESS stand-in CRD of that group and version lets the life-cycle tests apply the rendered
+  GlobalNetworkPolicy; it proves nothing about its fields, and it is served only while a test
+  asks for it (`serve_stand_ins` / `remove_stand_ins`), so that the server-validation tests see
+  that the group is not really served.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from .kubeapi import KubeClient
+from .toolchain import OperatorCrds, external_secrets_crds
+
+CRD_API = "apiextensions.k8s.io/v1"
+
+
+def _schemaless_crd(
+    group: str, version: str, kind: str, plural: str, scope: str = "Namespaced"
+) -> dict[str, Any]:
+    return {
+        "apiVersion": CRD_API,
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": f"{plural}.{group}"},
+        "spec": {
+            "group": group,
+            "scope": scope,
+            "names": {"kind": kind, "plural": plural, "singular": kind.lower(), "listKind": f"{kind}List"},
+            "versions": [
+                {
+                    "name": version,
+                    "served": True,
+                    "storage": True,
+                    "schema": {
+                        "openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
+                    },
+                }
+            ],
+        },
+    }
+
+
+# APIs with no real schema to install, stood in for by schemaless CRDs of the same group and version.
+STAND_INS = {
+    "projectcalico.org/v3": [
+        _schemaless_crd("projectcalico.org", "v3", "GlobalNetworkPolicy", "globalnetworkpolicies", "Cluster")
+    ],
+}
+
+
+def real_crds(crds: OperatorCrds) -> list[dict[str, Any]]:
+    """The operator's CRD documents, as fetched."""
+    docs = [doc for f in crds.files() for doc in yaml.safe_load_all(f.read_text(encoding="utf-8")) if doc]
+    assert all(d["kind"] == "CustomResourceDefinition" for d in docs), [d["kind"] for d in docs]
+    return docs
+
+
+def served_versions(crd: dict[str, Any]) -> dict[str, set[str]]:
+    """api version -> plurals this CRD serves."""
+    group, plural = crd["spec"]["group"], crd["spec"]["names"]["plural"]
+    return {f"{group}/{v['name']}": {plural} for v in crd["spec"]["versions"] if v.get("served")}
+
+
+def _serves(kube: KubeClient, api_version: str, plurals: set[str]) -> bool:
+    reply = kube.request("GET", f"/apis/{api_version}")
+    return reply.ok and plurals <= {r["name"] for r in reply.body.get("resources", [])}
+
+
+def _established(kube: KubeClient, name: str) -> bool:
+    reply = kube.get(CRD_API, "CustomResourceDefinition", name)
+    conditions = reply.body.get("status", {}).get("conditions", []) if reply.ok else []
+    return any(c["type"] == "Established" and c["status"] == "True" for c in conditions)
+
+
+def install(kube: KubeClient, crds: list[dict[str, Any]], what: str) -> None:
+    """Apply `crds` (server-side) and wait until each is Established and its APIs are served."""
+    wanted: dict[str, set[str]] = {}
+    for crd in crds:
+        kube.apply_ok(crd)
+        for api_version, plurals in served_versions(crd).items():
+            wanted.setdefault(api_version, set()).update(plurals)
+    for crd in crds:
+        name = crd["metadata"]["name"]
+        kube.wait_for(f"{what}: CRD {name} established", lambda n=name: _established(kube, n))
+    for api_version, plurals in wanted.items():
+        kube.wait_for(f"{what}: {api_version} served", lambda a=api_version, p=plurals: _serves(kube, a, p))
+
+
+def serve_real_crds(kube: KubeClient) -> OperatorCrds:
+    """Install the External Secrets Operator's real CRDs (the caller checked they are fetched)."""
+    crds = external_secrets_crds()
+    install(kube, real_crds(crds), f"{crds.name} {crds.version}")
+    return crds
+
+
+def serve_stand_ins(kube: KubeClient) -> None:
+    for api_version, crds in STAND_INS.items():
+        install(kube, crds, f"stand-in {api_version}")
+
+
+def remove_stand_ins(kube: KubeClient) -> None:
+    for api_version, crds in STAND_INS.items():
+        for crd in crds:
+            kube.delete(crd["apiVersion"], crd["kind"], crd["metadata"]["name"])
+        kube.wait_for(f"{api_version} gone", lambda: not kube.served(api_version), timeout=120)  # noqa: B023
