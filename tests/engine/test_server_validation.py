@@ -25,6 +25,7 @@ from typing import Any
 
 import pytest
 
+from .deploying import edit_spec
 from .harness import ControlPlane
 from .kubeapi import KubeClient
 from .operator_apis import CRD_API
@@ -212,3 +213,37 @@ def test_the_server_refuses_an_external_secrets_object_that_does_not_fit_the_sch
         applied.message,
         created.message,
     )
+
+
+def _every_external_secrets_variant(data: dict[str, Any]) -> None:
+    """005 with what its own ExternalSecret and SecretStore leave out: Vault's CA from a ConfigMap
+    (`caProvider`), a whole path as one JSON file (no `property`), the default refresh."""
+    data["vault"]["caCert"] = {"configMap": "vault-ca", "key": "ca.pem"}
+    data["vault"]["externalSecrets"].pop("refresh")
+    files = data["workloads"]["batch-scorer"]["vault"]["files"]
+    files["serving.json"] = {"path": "ai/serving"}
+
+
+def test_every_external_secrets_variant_passes_the_real_schema(
+    control_plane: ControlPlane, kube: KubeClient, operator_apis: OperatorCrds, tmp_path: Path
+) -> None:
+    minor = ".".join(control_plane.version.removeprefix("v").split(".")[:2])
+    spec = edit_spec(SPECS / "005-vault-delivery.yaml", _every_external_secrets_variant, tmp_path / "spec")
+    objects = rendered(compiled_at(spec, minor, tmp_path / "render"))
+    eso = {m["kind"]: m for _, _, m in objects if m["apiVersion"].startswith(f"{ESO}/")}
+    assert eso["SecretStore"]["spec"]["provider"]["vault"]["caProvider"] == {
+        "type": "ConfigMap",
+        "name": "vault-ca",
+        "key": "ca.pem",
+    }
+    assert eso["ExternalSecret"]["spec"]["refreshInterval"] == "1h"
+    assert {"secretKey": "serving.json", "remoteRef": {"key": "ai/serving"}} in eso["ExternalSecret"]["spec"][
+        "data"
+    ]
+    failures = []
+    for name, text, manifest in objects:
+        if manifest["kind"] == "Namespace" or manifest["apiVersion"].startswith(f"{ESO}/"):
+            reply = kube.apply_yaml(text, manifest, dry_run=manifest["kind"] != "Namespace")
+            if not reply.ok:
+                failures.append(f"{name}: HTTP {reply.status}: {reply.message}")
+    assert failures == []
