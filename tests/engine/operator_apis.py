@@ -77,7 +77,8 @@ def _serves(kube: KubeClient, api_version: str, plurals: set[str]) -> bool:
 
 def _established(kube: KubeClient, name: str) -> bool:
     reply = kube.get(CRD_API, "CustomResourceDefinition", name)
-    conditions = reply.body.get("status", {}).get("conditions", []) if reply.ok else []
+    # A CRD just created may have `status: {conditions: null}` until its controller runs.
+    conditions = ((reply.body.get("status") or {}).get("conditions") or []) if reply.ok else []
     return any(c["type"] == "Established" and c["status"] == "True" for c in conditions)
 
 
