@@ -17,9 +17,9 @@ from vault_server import BaoServer, bao_fixture, vault_fixture  # noqa: F401  (f
 
 from .harness import ControlPlane, HarnessError
 from .kubeapi import KubeClient
-from .operator_apis import serve_real_crds
+from .operator_apis import serve_calico_v1_crds, serve_real_crds
 from .pulumi_engine import pulumi_engine
-from .toolchain import OperatorCrds, engine_required, external_secrets_crds, kube_toolchain
+from .toolchain import OperatorCrds, calico_crds, engine_required, external_secrets_crds, kube_toolchain
 from .vault_auth import KubeAuth, configure_kubernetes_auth
 
 _running: list[ControlPlane] = []
@@ -63,6 +63,13 @@ def operator_apis(control_plane: ControlPlane) -> OperatorCrds:
     """The External Secrets Operator's real CRDs, installed for the rest of the session."""
     need(external_secrets_crds().missing_reason())
     return serve_real_crds(control_plane.client())
+
+
+@pytest.fixture(scope="session")
+def calico_v1_crds(control_plane: ControlPlane) -> OperatorCrds:
+    """Calico's crd.projectcalico.org/v1 GlobalNetworkPolicy CRD, installed for the rest of the session."""
+    need(calico_crds().missing_reason())
+    return serve_calico_v1_crds(control_plane.client())
 
 
 @pytest.fixture

@@ -9,7 +9,10 @@
   a SCHEMALESS stand-in CRD of that group and version lets the life-cycle tests apply the rendered
   GlobalNetworkPolicy; it proves nothing about its fields, and it is served only while a test
   asks for it (`serve_stand_ins` / `remove_stand_ins`), so that the server-validation tests see
-  that the group is not really served.
+  that the group is not really served. Calico's real CRD of another group,
+  `crd.projectcalico.org/v1` GlobalNetworkPolicy, whose `spec` schema is generated from the same
+  Go type as v3's, can be installed too (`serve_calico_v1_crds`): the rendered spec is checked
+  against it under that group.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from typing import Any
 import yaml
 
 from .kubeapi import KubeClient
-from .toolchain import OperatorCrds, external_secrets_crds
+from .toolchain import OperatorCrds, calico_crds, external_secrets_crds
 
 CRD_API = "apiextensions.k8s.io/v1"
 
@@ -99,6 +102,13 @@ def install(kube: KubeClient, crds: list[dict[str, Any]], what: str) -> None:
 def serve_real_crds(kube: KubeClient) -> OperatorCrds:
     """Install the External Secrets Operator's real CRDs (the caller checked they are fetched)."""
     crds = external_secrets_crds()
+    install(kube, real_crds(crds), f"{crds.name} {crds.version}")
+    return crds
+
+
+def serve_calico_v1_crds(kube: KubeClient) -> OperatorCrds:
+    """Install Calico's crd.projectcalico.org/v1 GlobalNetworkPolicy CRD (fetched)."""
+    crds = calico_crds()
     install(kube, real_crds(crds), f"{crds.name} {crds.version}")
     return crds
 

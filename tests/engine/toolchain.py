@@ -156,3 +156,15 @@ def external_secrets_crds() -> OperatorCrds:
         engine_cache() / f"external-secrets-crds-{version}",
         EXTERNAL_SECRETS_NEEDED,
     )
+
+
+def calico_crds() -> OperatorCrds:
+    """Calico's crd.projectcalico.org/v1 GlobalNetworkPolicy CRD (not projectcalico.org/v3: see
+    engine/crds/versions.env): its `spec` schema is generated from v3's Go type."""
+    version = pinned("CALICO_VERSION", CRDS_VERSIONS_ENV)
+    return OperatorCrds(
+        "calico",
+        version,
+        engine_cache() / f"calico-crds-{version}",
+        ("crd.projectcalico.org_globalnetworkpolicies.yaml",),
+    )
