@@ -529,8 +529,29 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     plane.save_state()
     print(f"# control plane {plane.version} up in {time.monotonic() - started:.1f}s; logs in {plane.logs}")
+    for line in _operator_apis(plane):
+        print(f"# {line}")
     print(f"export KUBECONFIG={plane.kubeconfig}")
     return 0
+
+
+def _operator_apis(plane: ControlPlane) -> list[str]:
+    """What the examples apply beyond core Kubernetes, served as `engine.example` serves it, so
+    that `secureai apply` of any example works on a cluster started by hand too."""
+    from .operator_apis import STAND_INS, serve_real_crds, serve_stand_ins  # imports this module
+    from .toolchain import external_secrets_crds
+
+    kube = plane.client()
+    said = []
+    missing = external_secrets_crds().missing_reason()
+    if missing:
+        said.append(f"External Secrets CRDs not installed: {missing}")
+    else:
+        crds = serve_real_crds(kube)
+        said.append(f"the {crds.name} operator's CRDs {crds.version} (no operator runs)")
+    serve_stand_ins(kube)
+    said.append(f"schemaless stand-in CRDs for {', '.join(STAND_INS)} (no real schema to install)")
+    return said
 
 
 if __name__ == "__main__":

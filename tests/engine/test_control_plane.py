@@ -6,12 +6,19 @@ its behaviour from it), and kwok turns scheduled pods Ready, so rollouts and Job
 
 from __future__ import annotations
 
+import json
+import subprocess
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
+from children import start_time
 
+from .conftest import need
 from .harness import NODE, ControlPlane
 from .kubeapi import KubeClient
+from .toolchain import REPO, external_secrets_crds, kube_toolchain
 
 pytestmark = pytest.mark.engine
 
@@ -78,3 +85,32 @@ def test_a_gpu_deployment_rolls_out_and_a_job_completes(kube: KubeClient) -> Non
 
     kube.wait_for("Deployment gpu available", rolled_out)
     kube.wait_for("Job once complete", completed)
+
+
+def test_cluster_sh_serves_what_the_examples_apply_and_down_stops_it(tmp_path: Path) -> None:
+    """`cluster.sh up` by hand: a control plane that outlives the command, serving the operator
+    APIs the examples render (as `engine.example` does); `down` stops every process it started."""
+    need(kube_toolchain().missing_reason())
+    need(external_secrets_crds().missing_reason())
+    where = tmp_path / "by-hand"
+    script = str(REPO / "scripts" / "engine" / "cluster.sh")
+    up = subprocess.run(["bash", script, "up", str(where)], capture_output=True, text=True, timeout=180)
+    try:
+        assert up.returncode == 0, up.stderr
+        lines = up.stdout.splitlines()
+        assert lines[-1] == f"export KUBECONFIG={where / 'kubeconfig'}"
+        assert any("external-secrets operator's CRDs" in line for line in lines), lines
+        state = json.loads((where / "state.json").read_text())
+        config = yaml.safe_load((where / "kubeconfig").read_text())
+        token = config["users"][0]["user"]["token"]
+        assert token not in up.stdout + up.stderr + json.dumps(state)
+        kube = KubeClient(state["server"], token, where / "pki" / "ca.crt")
+        assert kube.served("external-secrets.io/v1")
+        assert kube.served("projectcalico.org/v3")
+    finally:
+        down = subprocess.run(
+            ["bash", script, "down", str(where)], capture_output=True, text=True, timeout=120
+        )
+    assert down.returncode == 0, down.stderr
+    for process in state["processes"]:
+        assert start_time(process["pid"]) != process["started"], process["name"]
