@@ -80,7 +80,7 @@ def run(spec: Path, keep: bool) -> int:
     try:
         say(f"control plane {plane.version} up in {time.monotonic() - started:.0f}s (logs: {plane.logs})")
         kube = plane.client()
-        minor = ".".join(plane.version.removeprefix("v").split(".")[:2])
+        minor = plane.minor
         engine.prepare(work / "pulumi-home")
         vault = yaml.safe_load(spec.read_text(encoding="utf-8")).get("vault")
         bao = None

@@ -37,7 +37,7 @@ import yaml
 from children import Child, free_port, spawn, stop_pid
 
 from .kubeapi import KubeClient
-from .toolchain import KubeToolchain, kube_toolchain
+from .toolchain import KubeToolchain, kube_toolchain, minor_of
 
 CONTEXT = "secureai-engine"
 NODE = "kwok-node-0"
@@ -140,6 +140,10 @@ class ControlPlane:
     @property
     def version(self) -> str:
         return self.toolchain.version
+
+    @property
+    def minor(self) -> str:
+        return minor_of(self.version)
 
     def client(self) -> KubeClient:
         return KubeClient(self.server, self.token, self.ca_file)

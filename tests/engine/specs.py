@@ -15,6 +15,8 @@ from test_vault_proof import FakeEnviron
 from secureai.pipeline import Compiled, compile_path
 from secureai.render.kubernetes import TEMPLATES, kubernetes_files, to_yaml
 
+from .toolchain import minor_of
+
 SPECS = Path(__file__).resolve().parents[2] / "specs"
 EXAMPLES = sorted(SPECS.glob("*.yaml"))
 OLDEST_SERVABLE = (1, 25)  # PodSecurityPolicy (policy/v1beta1) was removed in 1.25
@@ -53,13 +55,13 @@ def declared_version(spec: Path) -> str:
 def servable(version: str, server: str) -> bool:
     """Whether a cluster at `server` (e.g. v1.34.4) serves every API a `version` target renders."""
     want = tuple(int(x) for x in version.split("."))
-    have = tuple(int(x) for x in server.removeprefix("v").split(".")[:2])
+    have = tuple(int(x) for x in minor_of(server).split("."))
     return OLDEST_SERVABLE <= want <= have
 
 
 def targets(spec: Path, server: str) -> list[str]:
     """The spec's own target if this cluster can serve it, and the cluster's own minor."""
-    minor = ".".join(server.removeprefix("v").split(".")[:2])
+    minor = minor_of(server)
     own = declared_version(spec)
     return [own, minor] if servable(own, server) and own != minor else [minor]
 

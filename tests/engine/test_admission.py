@@ -30,10 +30,6 @@ WORKLOAD_KINDS = frozenset({"Pod", "Deployment", "StatefulSet", "Job", "CronJob"
 Mutation = Callable[[dict[str, Any]], None]
 
 
-def minor(plane: ControlPlane) -> str:
-    return ".".join(plane.version.removeprefix("v").split(".")[:2])
-
-
 def apply_all(kube: KubeClient, objects: list[tuple[str, str, dict[str, Any]]]) -> None:
     for name, text, manifest in objects:
         if not_served(manifest):
@@ -192,7 +188,7 @@ def profiled(
     """Seed 001 applied for real; its policy is in force when this returns."""
     kube = control_plane.client()
     objects = rendered(
-        compiled_at(SPECS / "001-pod-security.yaml", minor(control_plane), tmp_path_factory.mktemp("001"))
+        compiled_at(SPECS / "001-pod-security.yaml", control_plane.minor, tmp_path_factory.mktemp("001"))
     )
     apply_all(kube, objects)
     reader = workload_named(objects, "ai-data-reader")
@@ -305,7 +301,7 @@ def restricted(
 ) -> Iterator[list[tuple[str, str, dict[str, Any]]]]:
     kube = control_plane.client()
     objects = rendered(
-        compiled_at(SPECS / "004-model-parameters.yaml", minor(control_plane), tmp_path_factory.mktemp("004"))
+        compiled_at(SPECS / "004-model-parameters.yaml", control_plane.minor, tmp_path_factory.mktemp("004"))
     )
     apply_all(kube, objects)
     yield objects
@@ -322,7 +318,7 @@ def test_pod_security_level_is_enforced_by_the_api_server(
     mutate, detail = PSS_VIOLATIONS[case]
     trainer = workload_named(restricted, "trainer")
     reply = kube.create(probe_pod(trainer, "pss-violator", mutate), dry_run=True)
-    level = f'violates PodSecurity "restricted:v{minor(control_plane)}"'
+    level = f'violates PodSecurity "restricted:v{control_plane.minor}"'
     assert reply.status == 403 and level in reply.message and detail in reply.message, (
         f"HTTP {reply.status}: {reply.message}"
     )
@@ -350,7 +346,7 @@ def test_rendered_pod_templates_of_every_example_are_admitted_as_pods(
     are removed before the next spec: two examples share a namespace name."""
     failures = []
     for spec in sorted(SPECS.glob("*.yaml")):
-        compiled = compiled_at(spec, minor(control_plane), tmp_path / spec.stem)
+        compiled = compiled_at(spec, control_plane.minor, tmp_path / spec.stem)
         objects = rendered(compiled)
         kept = [o for o in objects if existing(kube, o[2])]  # another test's: left in place
         provide_cluster_objects(kube, objects)
@@ -449,7 +445,7 @@ def test_the_profile_gate_rejects_a_profile_from_another_namespace(
     """ai-platform: `ai-data-security` is ai-data-pipeline's profile, `ml-workload` ml-workloads'.
     A pod in ml-workloads that claims ai-data-security (whose policy binds only ai-data-pipeline,
     so it would check nothing here) is refused by the gate."""
-    objects = rendered(compiled_at(SPECS / "ai-platform.yaml", minor(control_plane), tmp_path))
+    objects = rendered(compiled_at(SPECS / "ai-platform.yaml", control_plane.minor, tmp_path))
     apply_all(kube, [o for o in objects if o[2]["kind"] not in WORKLOAD_KINDS | {"Service"}])
     try:
         scorer = workload_named(objects, "batch-scorer")

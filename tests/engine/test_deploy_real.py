@@ -61,10 +61,6 @@ def stand_in_apis(control_plane: ControlPlane, operator_apis: object) -> Iterato
     remove_stand_ins(kube)
 
 
-def _minor(control_plane: ControlPlane) -> str:
-    return ".".join(control_plane.version.removeprefix("v").split(".")[:2])
-
-
 def _add_namespace_label(data: dict[str, Any]) -> None:
     first = next(iter(data["namespaces"]))
     data["namespaces"][first].setdefault("labels", {})[EDIT_LABEL] = "yes"
@@ -118,7 +114,7 @@ def test_example_lifecycle_through_the_real_engine(
     example: Path,
     tmp_path: Path,
 ) -> None:
-    minor = _minor(control_plane)
+    minor = control_plane.minor
     spec = for_this_cluster(example, minor, tmp_path / "spec", bao)
     compiled = compiled_at(spec, minor, tmp_path / "render", {"VAULT_ADDR": bao.address})
     objects = [m for _, _, m in rendered(compiled)]

@@ -58,10 +58,6 @@ def _spec(tmp_path: Path, minor: str, replicas: int = 1) -> Path:
     return path
 
 
-def _minor(plane: ControlPlane) -> str:
-    return ".".join(plane.version.removeprefix("v").split(".")[:2])
-
-
 def _api_token(kube: KubeClient) -> str:
     reply = kube.get("v1", "Secret", "app-secret", NAMESPACE)
     assert reply.ok, reply.message
@@ -87,17 +83,17 @@ def deployer(control_plane: ControlPlane, pulumi_home: Path, tmp_path: Path) -> 
     deployer = deployer_for(control_plane, pulumi_home, tmp_path)
     yield deployer
     # Leave the shared cluster clean even when the test failed half-way.
-    deployer.run("destroy", _spec(tmp_path, _minor(control_plane)), "--yes")
+    deployer.run("destroy", _spec(tmp_path, control_plane.minor), "--yes")
 
 
 def test_state_holds_no_secret_and_generated_secrets_survive(
     control_plane: ControlPlane, kube: KubeClient, deployer: Deployer, tmp_path: Path
 ) -> None:
-    spec = _spec(tmp_path, _minor(control_plane))
+    spec = _spec(tmp_path, control_plane.minor)
     deployer.ok("apply", spec, "--yes")
     token = _api_token(kube)
     assert len(token) == 40
-    scaled = _spec(tmp_path, _minor(control_plane), replicas=2)
+    scaled = _spec(tmp_path, control_plane.minor, replicas=2)
     deployer.ok("apply", scaled, "--yes")
     assert _api_token(kube) == token, "the generated secret changed between two applies"
 
@@ -114,7 +110,7 @@ def test_state_holds_no_secret_and_generated_secrets_survive(
 def test_missing_plugin_fails_fast_then_apply_finishes(
     control_plane: ControlPlane, deployer: Deployer, tmp_path: Path
 ) -> None:
-    spec = _spec(tmp_path, _minor(control_plane))
+    spec = _spec(tmp_path, control_plane.minor)
     empty_home = tmp_path / "empty-pulumi-home"
     empty_home.mkdir()
     started = time.monotonic()
@@ -129,7 +125,7 @@ def test_missing_plugin_fails_fast_then_apply_finishes(
 def test_locked_stack_is_refused_while_another_apply_runs(
     control_plane: ControlPlane, deployer: Deployer, tmp_path: Path
 ) -> None:
-    spec = _spec(tmp_path, _minor(control_plane))
+    spec = _spec(tmp_path, control_plane.minor)
     deployer.ok("preview", spec)  # stack and generated secrets exist before the race
     state_root = Path(deployer.backend.removeprefix("file://"))
     argv = [
@@ -166,7 +162,7 @@ def test_locked_stack_is_refused_while_another_apply_runs(
 def test_cluster_down_is_one_line_and_the_next_apply_finishes(
     control_plane: ControlPlane, deployer: Deployer, tmp_path: Path
 ) -> None:
-    spec = _spec(tmp_path, _minor(control_plane))
+    spec = _spec(tmp_path, control_plane.minor)
     apiserver = next(p for p in control_plane.processes if p.name == "kube-apiserver")
     apiserver.stop()
     try:
@@ -237,7 +233,7 @@ def test_team_backend_on_s3(
         local.work_dir,
         backend,
     )
-    spec = _spec(tmp_path, _minor(control_plane))
+    spec = _spec(tmp_path, control_plane.minor)
     try:
         team.ok("apply", spec, "--yes")
         assert kube.get("apps/v1", "Deployment", "app", NAMESPACE).ok

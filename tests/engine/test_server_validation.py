@@ -32,7 +32,7 @@ from .harness import ControlPlane
 from .kubeapi import KubeClient
 from .operator_apis import CRD_API
 from .specs import EXAMPLES, SPECS, compiled_at, declared_version, not_served, rendered, targets
-from .toolchain import OperatorCrds, kube_version
+from .toolchain import OperatorCrds, kube_version, minor_of
 
 pytestmark = pytest.mark.engine
 
@@ -64,7 +64,7 @@ def test_rendered_manifests_pass_server_validation(
 
 
 def test_every_example_is_validated_at_the_cluster_version() -> None:
-    minor = ".".join(kube_version().removeprefix("v").split(".")[:2])
+    minor = minor_of(kube_version())
     assert {s.name for s, v in CASES if v == minor} == {s.name for s in EXAMPLES}
     assert {s.name for s, v in CASES if v == declared_version(s)} >= {
         "000-training-secret.yaml",
@@ -199,7 +199,7 @@ def test_the_server_refuses_an_external_secrets_object_that_does_not_fit_the_sch
     tmp_path: Path,
 ) -> None:
     """A negative control: the rendered object passes, the same object made wrong is refused."""
-    minor = ".".join(control_plane.version.removeprefix("v").split(".")[:2])
+    minor = control_plane.minor
     objects = rendered(compiled_at(SPECS / "005-vault-delivery.yaml", minor, tmp_path))
     (good,) = [m for _, _, m in objects if m["kind"] == kind]
     good["metadata"]["namespace"] = PROBE_NAMESPACE
@@ -229,7 +229,7 @@ def _every_external_secrets_variant(data: dict[str, Any]) -> None:
 def test_every_external_secrets_variant_passes_the_real_schema(
     control_plane: ControlPlane, kube: KubeClient, operator_apis: OperatorCrds, tmp_path: Path
 ) -> None:
-    minor = ".".join(control_plane.version.removeprefix("v").split(".")[:2])
+    minor = control_plane.minor
     spec = edit_spec(SPECS / "005-vault-delivery.yaml", _every_external_secrets_variant, tmp_path / "spec")
     objects = rendered(compiled_at(spec, minor, tmp_path / "render"))
     eso = {m["kind"]: m for _, _, m in objects if m["apiVersion"].startswith(f"{ESO}/")}
@@ -279,7 +279,7 @@ def test_rendered_calico_policy_specs_fit_calicos_schema_of_that_type(
     generated from the same Go type (v3.GlobalNetworkPolicySpec), so field names and types are
     checked, strictly; what Calico's own API server checks beyond the schema (selector syntax,
     action and type values, which are plain strings in the schema) is not."""
-    minor = ".".join(control_plane.version.removeprefix("v").split(".")[:2])
+    minor = control_plane.minor
     policies = _global_network_policies(minor, tmp_path)
     assert {p.split("/")[0] for p in policies} >= {"002-pipeline-isolation", "ai-platform"}, sorted(policies)
     failures = []
@@ -308,7 +308,7 @@ def test_calicos_schema_refuses_a_policy_spec_that_does_not_fit(
     tmp_path: Path,
 ) -> None:
     """A negative control: that schema is live, not a schemaless stand-in."""
-    minor = ".".join(control_plane.version.removeprefix("v").split(".")[:2])
+    minor = control_plane.minor
     (manifest,) = [
         m
         for _, _, m in rendered(compiled_at(SPECS / "002-pipeline-isolation.yaml", minor, tmp_path))

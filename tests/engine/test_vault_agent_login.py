@@ -43,7 +43,7 @@ def test_the_agent_logs_in_with_the_workloads_token_and_writes_its_files(
     kube_auth: KubeAuth,
     tmp_path: Path,
 ) -> None:
-    minor = ".".join(control_plane.version.removeprefix("v").split(".")[:2])
+    minor = control_plane.minor
     path = tmp_path / "spec.yaml"
     path.write_text(SPEC.replace('version: "1.30"', f'version: "{minor}"'), encoding="utf-8")
     result = compile_path(path, FakeEnviron())

@@ -38,10 +38,6 @@ pytestmark = [
 REFUSED = (Forbidden, InvalidRequest)
 
 
-def minor(plane: ControlPlane) -> str:
-    return ".".join(plane.version.removeprefix("v").split(".")[:2])
-
-
 def identities(compiled: Compiled) -> dict[str, tuple[str, str, str]]:
     """Reader workload -> (namespace, service account, auth role), from the Plan's roles."""
     out = {}
@@ -80,7 +76,7 @@ def prepared(
     control_plane: ControlPlane, kube: KubeClient, vault: Any, spec: Path, tmp_path: Path
 ) -> tuple[Compiled, VaultSettings, Loaded]:
     """The spec compiled for this cluster, its accounts applied, its Vault artefacts loaded."""
-    compiled = compiled_at(spec, minor(control_plane), tmp_path)
+    compiled = compiled_at(spec, control_plane.minor, tmp_path)
     settings = compiled.spec.vault
     assert settings is not None
     apply_identities(kube, compiled)

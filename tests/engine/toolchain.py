@@ -38,6 +38,11 @@ def kube_version() -> str:
     return found.group(1)
 
 
+def minor_of(version: str) -> str:
+    """`1.34` of a server version such as `v1.34.4` (what a spec's kubernetes.version names)."""
+    return ".".join(version.removeprefix("v").split(".")[:2])
+
+
 def pinned(name: str, versions: Path = VERSIONS_ENV) -> str:
     """A version pinned in a versions.env file (default engine/kube/versions.env), e.g.
     pinned('KWOK_VERSION') or pinned('PULUMI_VERSION', PULUMI_VERSIONS_ENV)."""
