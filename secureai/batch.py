@@ -10,8 +10,7 @@ Long-running work (the Pulumi engine in preview/apply/destroy) runs with the col
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from functools import wraps
 from typing import ParamSpec, TypeVar
 
@@ -19,24 +18,18 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Pause the cyclic collector, then restore it as it was (nested pauses stay paused)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def batch(function: Callable[P, R]) -> Callable[P, R]:
-    """Run `function` as one batch, with the cyclic collector paused."""
+    """Run `function` with the cyclic collector paused, then restore it as it was (a batch
+    inside another stays paused)."""
 
     @wraps(function)
     def paused(*args: P.args, **kwargs: P.kwargs) -> R:
-        with collector_paused():
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
             return function(*args, **kwargs)
+        finally:
+            if was_enabled:
+                gc.enable()
 
     return paused

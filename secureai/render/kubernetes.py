@@ -30,13 +30,7 @@ from yaml.events import (
 )
 from yaml.nodes import ScalarNode
 
-from secureai.compile.plan import (
-    Plan,
-    PropertyPath,
-    Resource,
-    SecretValue,
-    replace_secrets,
-)
+from secureai.compile.plan import Plan, PropertyPath, Resource, SecretValue, replace_secrets
 
 Reveal = Callable[[SecretValue], str]
 
@@ -84,14 +78,20 @@ def _read_as_non_string(text: str) -> bool:
     return text in _GO_BOOL or bool(_GO_FLOAT.fullmatch(plain) or _GO_INT.fullmatch(plain))
 
 
-def _represent_str(dumper: Any, text: str) -> Any:
+def _string_style(text: str) -> str | None:
+    """Quoted when another reader could take it for a number; a file's text (an agent
+    configuration) in a block, so it reads as itself (the emitter falls back to quoting when a
+    block cannot hold it: trailing spaces, control characters); else PyYAML's choice."""
     if _read_as_non_string(text):
-        return dumper.represent_scalar("tag:yaml.org,2002:str", text, style="'")
-    if "\n" in text:
-        # A file's text (an agent configuration) reads as itself in a block; the emitter falls
-        # back to quoting when a block cannot hold it (trailing spaces, control characters).
-        return dumper.represent_scalar("tag:yaml.org,2002:str", text, style="|")
-    return dumper.represent_str(text)
+        return "'"
+    return "|" if "\n" in text else None
+
+
+def _represent_str(dumper: Any, text: str) -> Any:
+    style = _string_style(text)
+    if style is None:
+        return dumper.represent_str(text)
+    return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style)
 
 
 def quoting_dumper(base: Any) -> Any:
@@ -189,10 +189,7 @@ def _scalar(tag: str, text: str, scalars: _Scalars) -> ScalarEvent:
     known = scalars.get((tag, text))
     if known is None:
         plain = _RESOLVER.resolve(ScalarNode, text, (True, False)) == tag
-        style = None
-        if tag == _STR:
-            style = "'" if _read_as_non_string(text) else "|" if "\n" in text else None
-        known = scalars[tag, text] = (plain, style)
+        known = scalars[tag, text] = (plain, _string_style(text) if tag == _STR else None)
     return ScalarEvent(None, tag, (known[0], tag == _STR), text, style=known[1])
 
 
