@@ -93,7 +93,11 @@ def guarded(command: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
-        except (typer.Exit, typer.Abort, KeyboardInterrupt, SystemExit):
+        except KeyboardInterrupt:
+            # Said here: typer turns an interrupt leaving the command into a silent exit 130.
+            typer.echo("interrupted", err=True)
+            raise typer.Exit(exitcodes.INTERRUPTED) from None
+        except (typer.Exit, typer.Abort, SystemExit):
             raise
         except Exception as exc:
             if os.environ.get("SECUREAI_DEBUG"):

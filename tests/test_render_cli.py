@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import shutil
+import signal
 import stat
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -14,6 +18,9 @@ from typer.testing import CliRunner
 from secureai.cli import app
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from gen_spec import generate  # noqa: E402
+
 SECRET = "s3cr3t-db-pa55word"
 SPEC = (
     BASE
@@ -193,3 +200,25 @@ def test_a_from_file_value_is_read_bounded(tmp_path: Path) -> None:
         f"error: cannot read {tmp_path / 'big.bin'}: larger than 1 MiB, more than a Kubernetes Secret holds"
         in result.output
     )
+
+
+def test_a_render_stopped_by_sigterm_says_so_and_leaves_no_tree(tmp_path: Path) -> None:
+    """SIGTERM while render writes: exit 130 with a word on stderr, no partial output and no
+    temporary directory beside it (a real process, a real signal)."""
+    spec = tmp_path / "big.yaml"
+    spec.write_text(generate(1000), encoding="utf-8")
+    out = tmp_path / "out"
+    argv = [sys.executable, "-m", "secureai", "render", str(spec), "-o", str(out)]
+    for _ in range(10):  # until the signal lands while the tree is being written
+        shutil.rmtree(out, ignore_errors=True)
+        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        while proc.poll() is None and not any(
+            p.name.startswith(".out.secureai-tmp-") for p in tmp_path.iterdir()
+        ):
+            time.sleep(0.002)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+        if proc.returncode == 130:
+            break
+    assert (proc.returncode, err) == (130, "interrupted\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["big.yaml"]
