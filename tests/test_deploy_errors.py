@@ -92,6 +92,106 @@ def test_stack_locked(stderr: str) -> None:
     assert "pulumi cancel --stack dev" in (err.hint or "")
 
 
+def test_stack_locked_names_the_holder() -> None:
+    # The DIY backend lists each lock with who took it: pulumi 3.274.1 on moto's S3, verbatim
+    # (with the AWS SDK's warning before it).
+    stderr = (
+        "SDK 2026/12/07 20:00:25 WARN Response has no supported checksum. Not validating response "
+        "payload.\nerror: the stack is currently locked by 1 lock(s). Either wait for the other "
+        "process(es) to end or delete the lock file with `pulumi cancel`.\n"
+        "  s3://secureai-state/.pulumi/locks/organization/engine-state/ci/"
+        "4d8dfe98-79b0-4c33-9a5a-a523dcd81c2f.json?disable_https=true&endpoint=http%3A%2F%2F127.0.0.1"
+        "%3A43985&region=us-east-1&request_checksum_calculation=when_required&s3ForcePathStyle=true: "
+        "created by alice@ci-runner-7 (pid 4242) at 2026-12-07T19:40:00Z"
+    )
+    exc = engine(stderr)
+    assert isinstance(exc, ConcurrentUpdateError)
+    err = to_deploy_error(exc, stack="ci")
+    assert err.kind == "locked"
+    assert err.message == (
+        "the stack ci is locked by another update (alice@ci-runner-7, pid 4242, since 2026-12-07T19:40:00Z)"
+    )
+    assert "pulumi cancel --stack ci" in (err.hint or "")
+    assert "PULUMI_BACKEND_URL" in (err.hint or "")
+    assert "\n" not in err.text().split("\n  hint: ")[0]
+
+
+# The state backend's failures. BACKEND_DOWN and NO_BUCKET_LIST are verbatim from pulumi 3.274.1
+# (the engine tests' build) under `secureai preview`: an S3 endpoint nothing listens on, and
+# moto's S3 without the bucket (backend/diy reads .pulumi/meta.yaml, then lists the stacks, when
+# it opens the backend; gocloud.dev 0.46 maps NoSuchBucket to NotFound). The others are older
+# wordings (AWS SDK v1) quoted in pulumi/pulumi#8144, #13007 and #15141.
+BACKEND_DOWN = (
+    'error: read ".pulumi/meta.yaml": blob (key ".pulumi/meta.yaml") '
+    "(code=Unknown): operation error S3: GetObject, exceeded maximum number of attempts, 3, "
+    "https response error StatusCode: 0, RequestID: , HostID: , request send failed, Get "
+    '"http://127.0.0.1:50311/secureai-state/.pulumi/meta.yaml?x-id=GetObject": dial tcp '
+    "127.0.0.1:50311: connect: connection refused"
+)
+NO_BUCKET_LIST = (
+    "error: error listing stacks: could not list bucket: blob (code=NotFound): operation error S3: "
+    "ListObjectsV2, https response error StatusCode: 404, RequestID: "
+    "haZNqjk1SJ1eSX97TAYQUs7QRtMc5ysuKGDRGH5noJdlDenoRmFr, HostID: 9Gjjt1m+cjU4OPvX9O9/8RuvnG41MRb/"
+    "18Oux2o5H5MY7ISNTlXN+Dz9IG62/ILVxhAGI0qyPfg=, NoSuchBucket: The specified bucket does not exist"
+)
+NO_BUCKET_V1 = (
+    "error: could not create stack: An IO error occurred while writing the new snapshot file: "
+    'blob (key ".pulumi/stacks/new-stack.json") (code=NotFound): NoSuchBucket: The specified '
+    "bucket does not exist\n\tstatus code: 404, request id: YF8PG2RG935H5FTK, host id: 4M1ieQ7c"
+)
+DENIED = (
+    'error: read ".pulumi\\\\meta.yaml": blob (key ".pulumi/meta.yaml") (code=Unknown): '
+    "AccessDenied: Access Denied\n        status code: 403, request id: 3K2R9, host id: aGVsbG8="
+)
+NO_REGION = (
+    'error: read ".pulumi/meta.yaml": blob (key ".pulumi/meta.yaml") (code=Unknown): '
+    "MissingRegion: could not find region configuration"
+)
+
+
+def _one_line(err: DeployError) -> None:
+    assert err.exit_code == 2
+    message, _, hint = err.text().partition("\n  hint: ")
+    assert "\n" not in message and "\n" not in hint, err.text()
+
+
+def test_backend_unreachable_is_not_blamed_on_the_cluster() -> None:
+    err = to_deploy_error(engine(BACKEND_DOWN), stack="ci")
+    assert err.kind == "backend-unreachable"
+    assert err.message == "the state backend is unreachable"
+    assert "--backend (or PULUMI_BACKEND_URL)" in (err.hint or "")
+    assert "connection refused" in (err.hint or "")  # the engine's own reason, as detail
+    assert "Kubernetes" not in err.text() and "KUBECONFIG" not in err.text()
+    _one_line(err)
+
+
+@pytest.mark.parametrize("stderr", [NO_BUCKET_LIST, NO_BUCKET_V1])
+def test_backend_bucket_missing(stderr: str) -> None:
+    err = to_deploy_error(engine(stderr), stack="ci")
+    assert err.kind == "backend-no-bucket"
+    assert err.message == "the state backend's bucket does not exist"
+    assert "create the bucket first" in (err.hint or "")
+    _one_line(err)
+
+
+@pytest.mark.parametrize("stderr", [DENIED, NO_REGION])
+def test_backend_refusing_access(stderr: str) -> None:
+    err = to_deploy_error(engine(stderr), stack="ci")
+    assert err.kind == "backend-denied"
+    assert "AWS_ACCESS_KEY_ID" in (err.hint or "") and "AWS_REGION" in (err.hint or "")
+    _one_line(err)
+
+
+def test_other_backend_failures_keep_the_engine_line() -> None:
+    stderr = (
+        'error: unable to open state directory "file:///srv/state": '
+        "stat /srv/state: no such file or directory"
+    )
+    err = to_deploy_error(engine(stderr))
+    assert err.kind == "backend"
+    assert "no such file or directory" in err.message
+
+
 def test_stack_not_found() -> None:
     exc = engine("error: no stack named 'prod' found")
     assert isinstance(exc, StackNotFoundError)
@@ -210,6 +310,10 @@ def test_no_secret_in_any_message() -> None:
         engine(f"error: value {SECRET} rejected"),
         engine("", f"error: configured Kubernetes cluster is unreachable: token {SECRET}"),
         engine("", f"vault:index/policy:Policy: error: Code: 403. permission denied for {SECRET}"),
+        engine(BACKEND_DOWN.replace("secureai-state", SECRET)),
+        engine(f"{NO_BUCKET_LIST} {SECRET}"),
+        engine(f"{DENIED} {SECRET}"),
+        engine(f"error: problem logging in: {SECRET}"),
         RuntimeError(f"boom {SECRET}"),
         ValueError(f"could not convert string to float: '{SECRET}'"),
     ]

@@ -68,6 +68,40 @@ _CHILD_TOKEN = re.compile(r"limited child token", re.IGNORECASE)
 _PASSPHRASE = re.compile(
     r"incorrect passphrase|passphrase must be set|PULUMI_CONFIG_PASSPHRASE", re.IGNORECASE
 )
+# The state backend (a DIY backend: S3, GCS, Azure Blob, file), in the words of the CLI and of
+# gocloud's blob package under it: `problem logging in: read ".pulumi/meta.yaml": blob (key
+# ".pulumi/meta.yaml") (code=Unknown): ...`; `could not create stack: An IO error occurred while
+# writing the new snapshot file: blob (key ".pulumi/stacks/dev.json") (code=NotFound):
+# NoSuchBucket: ...`; `error listing stacks: could not list bucket: blob (code=NotFound): ...`;
+# `unable to open bucket "s3://...": ...`. Checked before the cluster's connection errors:
+# "connection refused" from the storage endpoint is not the cluster's.
+_BACKEND_TEXT = re.compile(
+    r"problem logging in|unable to open (?:bucket|state directory|state database)|open S3 bucket|"
+    r"could not list bucket|error listing stacks|"
+    r"blob \((?:key \"[^\"]*\"\) )?\(code=|\.pulumi[/\\]+(?:meta\.yaml|stacks|history|backups)\b",
+    re.IGNORECASE,
+)
+_BACKEND_NO_BUCKET = re.compile(
+    r"NoSuchBucket|specified bucket does not exist|ContainerNotFound|"
+    r"bucket (?:doesn't|does not) exist",
+    re.IGNORECASE,
+)
+_BACKEND_UNREACHABLE = re.compile(
+    r"connection refused|no such host|i/o timeout|dial tcp|request send failed|"
+    r"network is unreachable|connection reset|TLS handshake timeout|"
+    r"timeout awaiting response headers|exceeded maximum number of attempts",
+    re.IGNORECASE,
+)
+_BACKEND_DENIED = re.compile(
+    r"AccessDenied|Access Denied|InvalidAccessKeyId|SignatureDoesNotMatch|ExpiredToken|"
+    r"AuthorizationPermissionMismatch|AuthenticationFailed|NoCredentialProviders|"
+    r"failed to retrieve credentials|failed to refresh cached credentials|"
+    r"MissingRegion|could not find region|StatusCode: 40[13]\b|status code: 40[13]\b",
+    re.IGNORECASE,
+)
+# The lock holder, from the DIY backend's "...: created by alice@ci-7 (pid 4242) at 2026-...".
+_LOCK_HOLDER = re.compile(r"created by (?P<who>\S+) \(pid (?P<pid>\d+)\) at (?P<at>\S+)")
+_BACKEND_HINT = "--backend (or PULUMI_BACKEND_URL)"
 
 
 @dataclass
@@ -176,9 +210,10 @@ def _command_error(exc: auto_errors.CommandError, stack: str | None, secrets: li
     where = f" {stack}" if stack else ""
     if isinstance(exc, auto_errors.ConcurrentUpdateError):
         return DeployError(
-            f"the stack{where} is locked by another update",
+            f"the stack{where} is locked by another update{_lock_holder(text, secrets)}",
             hint="wait for it to finish; if none is running, remove the stale lock with "
-            f"`pulumi cancel{' --stack ' + stack if stack else ''}`",
+            f"`pulumi cancel{' --stack ' + stack if stack else ''}` against the same backend "
+            "(PULUMI_BACKEND_URL set to the --backend URL)",
             kind="locked",
         )
     if isinstance(exc, auto_errors.StackNotFoundError):
@@ -187,6 +222,8 @@ def _command_error(exc: auto_errors.CommandError, stack: str | None, secrets: li
             hint="check --env and --backend (or PULUMI_BACKEND_URL)",
             kind="stack-missing",
         )
+    if _BACKEND_TEXT.search(text):
+        return _backend_error(text, secrets)
     missing = _PLUGIN_MISSING.search(text)
     if missing:
         return _plugin_error(text, missing["plugin"] or missing["plugin2"])
@@ -219,6 +256,49 @@ def _command_error(exc: auto_errors.CommandError, stack: str | None, secrets: li
         hint="re-run with the same command to see the full change list; "
         "`pulumi stack --show-urns` helps locate resources",
         kind="engine",
+    )
+
+
+def _lock_holder(text: str, secrets: list[str]) -> str:
+    """` (alice@ci-7, pid 4242, since <time>)` when the engine named who holds the lock."""
+    holder = _LOCK_HOLDER.search(text)
+    if holder is None:
+        return ""
+    said = clean(f"{holder['who']}, pid {holder['pid']}, since {holder['at']}", secrets, limit=200)
+    return "" if said == WITHHELD else f" ({said})"
+
+
+def _backend_error(text: str, secrets: list[str]) -> DeployError:
+    """The state backend failed: unreachable, no bucket, access refused, or something else.
+    These fail before anything is deployed (the stack cannot even be selected) or, mid-update,
+    when a snapshot cannot be written."""
+    detail = _detail(text, secrets)
+    if _BACKEND_NO_BUCKET.search(text):
+        return DeployError(
+            "the state backend's bucket does not exist",
+            hint=f"create the bucket first (secureai never creates one), or fix its name in {_BACKEND_HINT}; "
+            f"detail: {detail}",
+            kind="backend-no-bucket",
+        )
+    if _BACKEND_UNREACHABLE.search(text):
+        return DeployError(
+            "the state backend is unreachable",
+            hint=f"check the endpoint in {_BACKEND_HINT} and that the storage service is up; "
+            f"detail: {detail}",
+            kind="backend-unreachable",
+        )
+    if _BACKEND_DENIED.search(text):
+        return DeployError(
+            "the state backend refused access",
+            hint="check the storage credentials and region the pulumi CLI reads (for s3://: "
+            "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY or AWS_PROFILE, AWS_REGION or "
+            f"`region=` in the URL) and {_BACKEND_HINT}; detail: {detail}",
+            kind="backend-denied",
+        )
+    return DeployError(
+        f"the state backend failed: {detail}",
+        hint=f"check {_BACKEND_HINT}",
+        kind="backend",
     )
 
 

@@ -28,6 +28,9 @@ pytestmark = pytest.mark.engine
 
 WORKLOAD_KINDS = frozenset({"Pod", "Deployment", "StatefulSet", "Job", "CronJob"})
 Mutation = Callable[[dict[str, Any]], None]
+# A namespace goes when the controller-manager has deleted everything in it, pod by pod (kwok
+# marks each deleted): a minute was too little on a 2-core machine under a load of 15.
+NAMESPACE_DELETION_TIMEOUT = 300.0
 
 
 def apply_all(kube: KubeClient, objects: list[tuple[str, str, dict[str, Any]]]) -> None:
@@ -51,7 +54,9 @@ def remove_all(kube: KubeClient, objects: list[tuple[str, str, dict[str, Any]]])
             gone.append(meta["name"])
     for name in gone:
         kube.wait_for(
-            f"namespace {name} to be deleted", lambda n=name: kube.get("v1", "Namespace", n).status == 404
+            f"namespace {name} to be deleted",
+            lambda n=name: kube.get("v1", "Namespace", n).status == 404,
+            timeout=NAMESPACE_DELETION_TIMEOUT,
         )
 
 

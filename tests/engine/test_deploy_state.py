@@ -1,26 +1,34 @@
 """The real engine's state and its failures: secrets kept out of state, generated secrets kept
-across applies, a team backend (S3 on loopback, served by moto), and the failures a user meets
-(cluster down, stack locked, plugin missing), each one line and a hint, exit 2, no traceback,
-with the next apply finishing the job."""
+across applies, a team backend (S3 on loopback, served by moto) with one stack per environment
+and its lock, and the failures a user meets (cluster down, stack locked, plugin missing, state
+backend unreachable or without its bucket), each one line and a hint, exit 2, no traceback,
+with the next apply finishing the job.
+
+The lock tests are deterministic: the first apply's Deployment asks for a node label no node
+has (GATE), so its pod stays Pending (kwok runs only pods bound to its node) and
+pulumi-kubernetes keeps waiting for the rollout, holding the lock, until the test labels the
+node after the second apply was refused."""
 
 from __future__ import annotations
 
 import base64
+import json
 import os
-import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from children import free_port, spawn
+from children import free_port
 
 from .conftest import need
-from .deploying import CANARY, Deployer, Run, deployer_for
-from .harness import ControlPlane
+from .deploying import CANARY, MERGE, Deployer, Run, deployer_for
+from .harness import NODE, ControlPlane
 from .kubeapi import KubeClient
+from .s3 import CREDENTIALS, MotoS3, backend_url, moto_fixture, moto_server
 
 pytestmark = pytest.mark.engine
 
@@ -50,12 +58,34 @@ workloads:
 """
 
 
-def _spec(tmp_path: Path, minor: str, replicas: int = 1) -> Path:
-    path = tmp_path / f"state-{replicas}.yaml"
+# A node label no node has until the test sets it: a gated workload cannot roll out before.
+GATE = "secureai.test/lock-gate"
+
+
+def _spec(tmp_path: Path, minor: str, replicas: int = 1, gated: bool = False) -> Path:
+    path = tmp_path / f"state-{replicas}{'-gated' if gated else ''}.yaml"
     text = SPEC.replace('version: "1.34"', f'version: "{minor}"')
-    text = text.replace("    kind: Deployment\n", f"    kind: Deployment\n    replicas: {replicas}\n")
+    extra = f"    replicas: {replicas}\n" + (f'    nodeSelector: {{ {GATE}: "open" }}\n' if gated else "")
+    text = text.replace("    kind: Deployment\n", f"    kind: Deployment\n{extra}")
     path.write_text(text, encoding="utf-8")
     return path
+
+
+@contextmanager
+def _gate(kube: KubeClient) -> Iterator[Callable[[], None]]:
+    """Yields `open()`, which gives the kwok node the GATE label so that a gated pod schedules;
+    the label is removed afterwards, whatever happened."""
+    node = kube.url_of({"apiVersion": "v1", "kind": "Node", "metadata": {"name": NODE}})
+
+    def label(value: str | None) -> None:
+        reply = kube.request("PATCH", node, {"metadata": {"labels": {GATE: value}}}, content_type=MERGE)
+        assert reply.ok, f"HTTP {reply.status}: {reply.message}"
+
+    label(None)
+    try:
+        yield lambda: label("open")
+    finally:
+        label(None)
 
 
 def _api_token(kube: KubeClient) -> str:
@@ -122,41 +152,82 @@ def test_missing_plugin_fails_fast_then_apply_finishes(
     deployer.ok("apply", spec, "--yes")
 
 
+@pytest.mark.parametrize("backend", ["file", "s3"])
 def test_locked_stack_is_refused_while_another_apply_runs(
-    control_plane: ControlPlane, deployer: Deployer, tmp_path: Path
+    control_plane: ControlPlane,
+    kube: KubeClient,
+    pulumi_home: Path,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+    backend: str,
 ) -> None:
-    spec = _spec(tmp_path, control_plane.minor)
-    deployer.ok("preview", spec)  # stack and generated secrets exist before the race
-    state_root = Path(deployer.backend.removeprefix("file://"))
-    argv = [
-        sys.executable,
-        "-m",
-        "secureai",
-        "apply",
-        str(spec),
-        "--yes",
-        "--backend",
-        deployer.backend,
-        "--work-dir",
-        str(deployer.work_dir),
-    ]
-    first = subprocess.Popen(
-        argv, env=deployer.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
+    """Two applies of one stack, on a local file backend and on S3: the second is refused while
+    the first holds the lock (its Deployment waits behind GATE), the first then finishes."""
+    local = deployer_for(control_plane, pulumi_home, tmp_path)
+    if backend == "s3":
+        moto: MotoS3 = request.getfixturevalue("moto")
+        deployer = _team(local, moto)
+
+        def locks() -> list[str]:
+            return moto.keys(".pulumi/locks/")
+    else:
+        deployer = local
+        state_root = Path(local.backend.removeprefix("file://"))
+
+        def locks() -> list[str]:
+            return [str(p) for p in _files_under(state_root) if "locks" in p.parts]
+
+    spec = _spec(tmp_path, control_plane.minor, gated=True)
+    leftover = kube.get("apps/v1", "Deployment", "app", NAMESPACE)
+    assert leftover.status == 404, "another test left Deployment app behind: the wait below would not wait"
+    with _gate(kube) as open_gate:
+        deployer.ok("preview", spec)  # stack and generated secrets exist before the race
+        first = _start(deployer, "apply", spec, "--yes")
+        try:
+            try:
+                # Past its preview and into the update: it created the Deployment, waits for it.
+                deadline = time.monotonic() + 300
+                while not (kube.get("apps/v1", "Deployment", "app", NAMESPACE).ok and locks()):
+                    assert first.poll() is None, f"the first apply ended early: {first.communicate()}"
+                    assert time.monotonic() < deadline, "the first apply never reached its Deployment"
+                    time.sleep(0.2)
+                second = deployer.run("apply", spec, "--yes")
+                assert first.poll() is None, "the first apply ended while the second ran: no lock race"
+                text = _one_line_error(second)
+                assert "error: the stack ci is locked by another update" in text, text
+                assert "pulumi cancel --stack ci" in text, text
+            finally:
+                open_gate()
+                out, err = _finish(first)
+            assert first.returncode == 0, f"{out}\n{err}"
+            assert not locks(), "the lock outlived the update"
+            assert deployer.run("preview", spec, "--expect-no-changes").code == 0
+        finally:
+            destroyed = deployer.run("destroy", spec, "--yes")
+    assert destroyed.code == 0, str(destroyed)
+
+
+def _finish(child: subprocess.Popen[str], timeout: float = 600) -> tuple[str, str]:
+    """The output of a background run once it ended; killed if it is still running after `timeout`."""
     try:
-        deadline = time.monotonic() + 300
-        while not any("locks" in p.parts for p in _files_under(state_root)):
-            assert first.poll() is None, f"the first apply ended before it locked: {first.communicate()}"
-            assert time.monotonic() < deadline, "the first apply never took the lock"
-            time.sleep(0.1)
-        second = deployer.run("apply", spec, "--yes")
-        text = _one_line_error(second)
-        assert "locked by another update" in text
-        assert "pulumi cancel" in text
-    finally:
-        out, err = first.communicate(timeout=600)
-    assert first.returncode == 0, f"{out}\n{err}"
-    assert deployer.run("preview", spec, "--expect-no-changes").code == 0
+        return child.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        return child.communicate()
+
+
+def _start(deployer: Deployer, verb: str, spec: Path, *extra: str) -> subprocess.Popen[str]:
+    """`secureai <verb>` as Deployer.run runs it, in the background."""
+    argv = [sys.executable, "-m", "secureai", verb, str(spec), "--backend", deployer.backend]
+    argv += ["--work-dir", str(deployer.work_dir), *extra]
+    return subprocess.Popen(
+        argv,
+        env=deployer.env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def test_cluster_down_is_one_line_and_the_next_apply_finishes(
@@ -184,55 +255,22 @@ def _ready(kube: KubeClient) -> bool:
 
 
 @pytest.fixture
-def moto_s3(tmp_path: Path) -> Iterator[str]:
-    """An S3 API on 127.0.0.1 (moto's server), with one bucket; yields the endpoint URL."""
-    server = shutil.which("moto_server", path=str(Path(sys.executable).parent))
-    need(None if server else "moto_server not installed (pip install 'moto[server]')")
-    assert server is not None
-    port = free_port()
-    moto = spawn(
-        [server, "-H", "127.0.0.1", "-p", str(port)], log=tmp_path / "moto.log", env=dict(os.environ)
-    )
-    endpoint = f"http://127.0.0.1:{port}"
-    try:
-        import boto3
+def moto(tmp_path: Path) -> Iterator[MotoS3]:
+    """An S3 API on 127.0.0.1 (moto's server) with the bucket `secureai-state`."""
+    need(None if moto_server() else "moto_server not installed (pip install 'moto[server]')")
+    yield from moto_fixture(tmp_path / "moto.log")
 
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                client = boto3.client(
-                    "s3",
-                    endpoint_url=endpoint,
-                    region_name="us-east-1",
-                    aws_access_key_id="test",
-                    aws_secret_access_key="test",
-                )
-                client.create_bucket(Bucket="secureai-state")
-                break
-            except Exception:
-                assert moto.alive() and time.monotonic() < deadline, (tmp_path / "moto.log").read_text()
-                time.sleep(0.3)
-        yield endpoint
-    finally:
-        moto.stop()
+
+def _team(local: Deployer, moto: MotoS3, prefix: str = "") -> Deployer:
+    """`local`'s environment and work dir, with its state in moto's bucket (under `prefix`)."""
+    return Deployer({**local.env, **moto.env}, local.work_dir, moto.backend(prefix))
 
 
 def test_team_backend_on_s3(
-    control_plane: ControlPlane, kube: KubeClient, pulumi_home: Path, moto_s3: str, tmp_path: Path
+    control_plane: ControlPlane, kube: KubeClient, pulumi_home: Path, moto: MotoS3, tmp_path: Path
 ) -> None:
-    host = moto_s3.removeprefix("http://")
-    backend = f"s3://secureai-state?endpoint={host}&disableSSL=true&s3ForcePathStyle=true&region=us-east-1"
     local = deployer_for(control_plane, pulumi_home, tmp_path)
-    team = Deployer(
-        {
-            **local.env,
-            "AWS_ACCESS_KEY_ID": "test",
-            "AWS_SECRET_ACCESS_KEY": "test",
-            "AWS_REGION": "us-east-1",
-        },
-        local.work_dir,
-        backend,
-    )
+    team = _team(local, moto)
     spec = _spec(tmp_path, control_plane.minor)
     try:
         team.ok("apply", spec, "--yes")
@@ -242,3 +280,93 @@ def test_team_backend_on_s3(
         destroyed = team.run("destroy", spec, "--yes")
     assert destroyed.code == 0, str(destroyed)
     assert not _files_under(tmp_path / "state"), "state went to local files instead of the S3 backend"
+
+
+def _plaintext_in(blobs: dict[str, bytes], *secrets: str) -> list[str]:
+    """Which blobs hold one of `secrets` in plain text or base64 (as a Secret's data has it)."""
+    forms = [f for v in secrets for f in (v.encode(), base64.b64encode(v.encode()))]
+    return [name for name, data in blobs.items() if any(form in data for form in forms)]
+
+
+def test_two_environments_are_two_stacks_in_one_s3_backend_and_state_holds_no_secret(
+    control_plane: ControlPlane, kube: KubeClient, pulumi_home: Path, moto: MotoS3, tmp_path: Path
+) -> None:
+    """One spec, `--env staging` and `--env prod`, one S3 backend under a prefix: two stacks,
+    each with its own generated secret, and neither the fromEnv value nor a generated one in
+    plain text anywhere in the bucket or the work dir; the secrets provider is the passphrase.
+    (Both environments target one cluster and namespace here, so one runs at a time.)"""
+    prefix = "teams/ai-platform"
+    local = deployer_for(control_plane, pulumi_home, tmp_path)
+    team = _team(local, moto, prefix)
+    spec = _spec(tmp_path, control_plane.minor)
+    tokens: dict[str, str] = {}
+    try:
+        for env in ("staging", "prod"):
+            team.ok("apply", spec, "--yes", "--env", env)
+            tokens[env] = _api_token(kube)
+            checkpoint_key = f"{prefix}/.pulumi/stacks/engine-state/{env}.json"
+            blobs = moto.objects(f"{prefix}/")
+            assert checkpoint_key in blobs, sorted(blobs)
+            checkpoint = json.loads(blobs[checkpoint_key])["checkpoint"]
+            assert checkpoint["latest"]["secrets_providers"]["type"] == "passphrase"
+            assert '"ciphertext"' in blobs[checkpoint_key].decode(), "no secret output kept encrypted"
+            leaks = _plaintext_in(blobs, CANARY, *tokens.values())
+            assert not leaks, f"secret values in plain text in the bucket: {leaks}"
+            team.ok("destroy", spec, "--yes", "--env", env)
+        keys = moto.keys()
+        # The checkpoints (each with a `.json.bak` beside it once it was rewritten).
+        stacks = sorted(k for k in keys if k.startswith(f"{prefix}/.pulumi/stacks/") and k.endswith(".json"))
+        assert stacks == [
+            f"{prefix}/.pulumi/stacks/engine-state/prod.json",
+            f"{prefix}/.pulumi/stacks/engine-state/staging.json",
+        ], stacks
+        assert all(k.startswith(f"{prefix}/") for k in keys), f"state outside the prefix: {keys}"
+        assert tokens["staging"] != tokens["prod"], "two environments share a generated secret"
+        # History and backups keep every checkpoint: still nothing in plain text.
+        leaks = _plaintext_in(moto.objects(), CANARY, *tokens.values())
+        assert not leaks, f"secret values in plain text in the bucket: {leaks}"
+        config = {str(p): p.read_bytes() for p in _files_under(team.work_dir)}
+        assert {Path(p).name for p in config} >= {"Pulumi.staging.yaml", "Pulumi.prod.yaml"}
+        assert not _plaintext_in(config, CANARY, *tokens.values()), "a secret in the work dir"
+        assert not _files_under(tmp_path / "state"), "state went to local files instead of S3"
+    finally:
+        for env in ("staging", "prod"):
+            team.run("destroy", spec, "--yes", "--env", env)
+
+
+@pytest.mark.parametrize("case", ["unreachable", "no-bucket"])
+def test_remote_backend_failures_are_one_line_and_write_nothing(
+    control_plane: ControlPlane,
+    pulumi_home: Path,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+    case: str,
+) -> None:
+    """A state backend nothing listens on, and one whose bucket does not exist: one line, a
+    hint naming --backend, exit 2, no traceback, not blamed on the cluster, and no state, stack
+    config or bucket left behind."""
+    local = deployer_for(control_plane, pulumi_home, tmp_path)
+    moto: MotoS3 | None = None
+    if case == "unreachable":
+        backend = backend_url(f"127.0.0.1:{free_port()}")  # a free port: nothing listens there
+        said = "error: the state backend is unreachable"
+    else:
+        moto = request.getfixturevalue("moto")
+        backend = moto.backend(bucket="secureai-no-such-bucket")
+        said = "error: the state backend's bucket does not exist"
+    team = Deployer({**local.env, **CREDENTIALS}, local.work_dir, backend)
+    spec = _spec(tmp_path, control_plane.minor)
+    started = time.monotonic()
+    failed = team.run("apply", spec, "--yes", timeout=300)
+    text = _one_line_error(failed)
+    assert said in text, text
+    assert "--backend (or PULUMI_BACKEND_URL)" in text, text
+    assert "Kubernetes" not in text and "KUBECONFIG" not in text, text
+    assert time.monotonic() - started < 240, "the failure took minutes"
+    assert not _files_under(tmp_path / "state"), "local state written"
+    assert not [p for p in _files_under(team.work_dir) if p.name.startswith("Pulumi.ci.")], (
+        "stack config written for a stack that could not be created"
+    )
+    if moto is not None:
+        assert "secureai-no-such-bucket" not in moto.buckets(), "the bucket was created"
+        assert moto.keys() == [], "something was written to another bucket"
