@@ -10,7 +10,7 @@ from typing import IO, Any
 from urllib.parse import quote
 
 from secureai import __version__
-from secureai.diagnostics import Diagnostic, Severity
+from secureai.diagnostics import Diagnostic, Severity, printable
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
@@ -37,8 +37,54 @@ def diagnostic_text(d: Diagnostic, colour: bool = False) -> str:
     return text.replace("\n  hint: ", f"\n  {_DIM}hint:{_RESET} ", 1)
 
 
-def as_text(diagnostics: Sequence[Diagnostic], files: int, *, colour: bool = False) -> str:
-    lines = [diagnostic_text(d, colour) for d in diagnostics]
+MAX_FINDINGS = 50
+"""Findings shown per file in text, as compilers stop listing errors after a screenful: the
+first ones are the ones to fix, and a hundred thousand lines of a generated file would bury
+them (and take minutes to print). JSON and SARIF list every finding."""
+SHOW_ALL = "--max-findings 0 shows them all"
+
+
+def text_lines(
+    diagnostics: Sequence[Diagnostic],
+    *,
+    colour: bool = False,
+    limit: int = MAX_FINDINGS,
+    show_all: str = SHOW_ALL,
+) -> list[str]:
+    """Each diagnostic's text, at most `limit` per file (0: no limit), in the order given; where
+    a file's findings end, one line says how many of them were left out and `show_all` how to
+    see them."""
+    lines: list[str] = []
+    shown: dict[str | None, int] = {}
+    current: str | None = None
+    left_out = 0
+    for d in diagnostics:
+        if d.file != current:
+            if left_out:
+                lines.append(_left_out(current, left_out, show_all, colour))
+            current, left_out = d.file, 0
+        count = shown.get(d.file, 0)
+        if limit and count >= limit:
+            left_out += 1
+            continue
+        shown[d.file] = count + 1
+        lines.append(diagnostic_text(d, colour))
+    if left_out:
+        lines.append(_left_out(current, left_out, show_all, colour))
+    return lines
+
+
+def _left_out(file: str | None, count: int, show_all: str, colour: bool) -> str:
+    where = printable(file, 4096, shorten_quotes=False) if file else "<spec>"
+    line = f"... and {count:,} more finding{'' if count == 1 else 's'} in {where} ({show_all})"
+    return f"{_DIM}{line}{_RESET}" if colour else line
+
+
+def as_text(
+    diagnostics: Sequence[Diagnostic], files: int, *, colour: bool = False, limit: int = MAX_FINDINGS
+) -> str:
+    """The findings (at most `limit` per file, 0: all), then a summary line that counts them all."""
+    lines = text_lines(diagnostics, colour=colour, limit=limit)
     errors = sum(d.is_error for d in diagnostics)
     warnings = len(diagnostics) - errors
     noun = "file" if files == 1 else "files"
@@ -90,7 +136,7 @@ def _uri(file: str | None) -> str:
         return "file://" + quote(os.fsencode(absolute.as_posix()))
 
 
-def _result(d: Diagnostic, rule_index: int) -> dict[str, Any]:
+def _result(d: Diagnostic, rule_index: int, uri: str) -> dict[str, Any]:
     text = d.message + (f" (hint: {d.hint})" if d.hint else "")
     region = (
         {"startLine": d.position.line, "startColumn": d.position.column} if d.position else {"startLine": 1}
@@ -100,7 +146,7 @@ def _result(d: Diagnostic, rule_index: int) -> dict[str, Any]:
         "ruleIndex": rule_index,
         "level": "error" if d.severity is Severity.ERROR else "warning",
         "message": {"text": text},
-        "locations": [{"physicalLocation": {"artifactLocation": {"uri": _uri(d.file)}, "region": region}}],
+        "locations": [{"physicalLocation": {"artifactLocation": {"uri": uri}, "region": region}}],
     }
     if d.justification is not None:
         result["suppressions"] = [{"kind": "inSource", "justification": d.justification}]
@@ -125,6 +171,7 @@ def as_sarif(diagnostics: Sequence[Diagnostic], files: int) -> str:
     rule_ids = sorted({*CODES, *(d.code for d in diagnostics)})
     rules = [_rule(code, CODES.get(code, code)) for code in rule_ids]
     index = {code: i for i, code in enumerate(rule_ids)}
+    uris = {file: _uri(file) for file in {d.file for d in diagnostics}}  # once per file, not per finding
     run = {
         "tool": {
             "driver": {
@@ -136,7 +183,7 @@ def as_sarif(diagnostics: Sequence[Diagnostic], files: int) -> str:
         },
         # libyaml counts columns in characters, not in UTF-16 code units.
         "columnKind": "unicodeCodePoints",
-        "results": [_result(d, index[d.code]) for d in diagnostics],
+        "results": [_result(d, index[d.code], uris[d.file]) for d in diagnostics],
     }
     return json.dumps({"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}, indent=2, sort_keys=True)
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import bisect
 import re
+from collections.abc import Iterable
 
 from secureai.diagnostics import Diagnostic, did_you_mean, error, warning
 from secureai.model.spec import Spec
@@ -39,6 +41,7 @@ def check_vault(spec: Spec) -> list[Diagnostic]:
                 hint="add 'vault: {}' to use the defaults",
             )
         )
+    declared = _Declared(spec.vault_secrets)
     for name, w in spec.workloads.items():
         if w.vault is None:
             continue
@@ -52,8 +55,32 @@ def check_vault(spec: Spec) -> list[Diagnostic]:
                 )
             )
         for index, grant in enumerate(w.vault.read):
-            out.extend(_grant(spec, name, grant, ("workloads", name, "vault", "read", index)))
+            out.extend(_grant(spec, name, grant, ("workloads", name, "vault", "read", index), declared))
     return out
+
+
+class _Declared:
+    """The declared Vault paths, sorted once, to ask whether a wildcard grant matches any:
+    only the paths that start with the grant's literal head are tried, and each distinct grant
+    is answered once (workloads often share their grants)."""
+
+    def __init__(self, paths: Iterable[str]) -> None:
+        self.paths = sorted(paths)
+        self._matched: dict[str, bool] = {}
+
+    def any_matched_by(self, grant: str) -> bool:
+        if grant not in self._matched:
+            head = re.split(r"[*+]", grant, maxsplit=1)[0]
+            pattern = grant_regex(grant)
+            found = False
+            for path in self.paths[bisect.bisect_left(self.paths, head) :]:
+                if not path.startswith(head):
+                    break
+                if pattern.fullmatch(path):
+                    found = True
+                    break
+            self._matched[grant] = found
+        return self._matched[grant]
 
 
 # One policy for every Vault path the spec does not declare, whether granted exactly, by
@@ -62,7 +89,9 @@ def check_vault(spec: Spec) -> list[Diagnostic]:
 UNDECLARED_HINT = "fine if the secret is written outside this spec; otherwise fix the path"
 
 
-def _grant(spec: Spec, workload: str, grant: str, path: tuple[str | int, ...]) -> list[Diagnostic]:
+def _grant(
+    spec: Spec, workload: str, grant: str, path: tuple[str | int, ...], declared: _Declared
+) -> list[Diagnostic]:
     if "*" not in grant and "+" not in grant:
         if grant in spec.vault_secrets:
             return []
@@ -75,8 +104,7 @@ def _grant(spec: Spec, workload: str, grant: str, path: tuple[str | int, ...]) -
                 hint=UNDECLARED_HINT,
             )
         ]
-    pattern = grant_regex(grant)
-    if not any(pattern.fullmatch(p) for p in spec.vault_secrets):
+    if not declared.any_matched_by(grant):
         return [
             warning(
                 "SA302",

@@ -170,6 +170,8 @@ def _files(spec: Spec, name: str, v: WorkloadVault, base: SpecPath) -> list[Diag
         ]
     out: list[Diagnostic] = []
     out += _twice(name, v, files, explicit, base)
+    granted = _Grants(v.read)
+    keys_of: dict[str, str] = {}  # a declared path's keys, as listed in SA325 (sorted once)
     for file_name, f in files:
         where: SpecPath = (*base, "files", file_name) if explicit else (*base, "read")
         fmt = f.file_format
@@ -203,7 +205,7 @@ def _files(spec: Spec, name: str, v: WorkloadVault, base: SpecPath) -> list[Diag
                     hint="use format 'json', or 'deliver: agent'",
                 )
             )
-        if not any(grant_regex(g).match(f.path) for g in v.read):
+        if not granted.cover(f.path):
             out.append(
                 error(
                     "SA324",
@@ -215,18 +217,34 @@ def _files(spec: Spec, name: str, v: WorkloadVault, base: SpecPath) -> list[Diag
             )
         declared = spec.vault_secrets.get(f.path)
         if f.key is not None and declared is not None and f.key not in declared.data:
+            if f.path not in keys_of:
+                keys_of[f.path] = quoted_list(sorted(declared.data))
             out.append(
                 error(
                     "SA325",
                     f"workload '{name}' file '{file_name}' reads key '{f.key}' of Vault path "
                     f"'{f.path}', which has no such key{did_you_mean(f.key, declared.data)}; it has "
-                    f"{quoted_list(sorted(declared.data))}",
+                    f"{keys_of[f.path]}",
                     (*where, "key"),
                 )
             )
         if v.deliver == "injector":
             out += _injector_id(name, file_name, where)
     return out
+
+
+class _Grants:
+    """A workload's `vault.read`, to ask of each delivered file whether a grant covers its path:
+    exact grants in a set, and each wildcard's pattern compiled once (not once per file)."""
+
+    def __init__(self, grants: Sequence[str]) -> None:
+        self.exact = {g for g in grants if "*" not in g and "+" not in g}
+        self.patterns = [grant_regex(g) for g in dict.fromkeys(grants) if g not in self.exact]
+
+    def cover(self, path: str) -> bool:
+        if path in self.exact:
+            return True
+        return any(pattern.match(path) for pattern in self.patterns)
 
 
 def _twice(
@@ -275,6 +293,7 @@ def _containers(name: str, w: Workload, v: WorkloadVault, base: SpecPath) -> lis
     if v.containers is None:
         return []
     have = container_names(name, w)
+    known = set(have)
     return [
         error(
             "SA326",
@@ -283,7 +302,7 @@ def _containers(name: str, w: Workload, v: WorkloadVault, base: SpecPath) -> lis
             (*base, "containers", i),
         )
         for i, c in enumerate(v.containers)
-        if c not in have
+        if c not in known
     ]
 
 

@@ -158,6 +158,7 @@ def _forbidden_globs(spec: Spec) -> list[Diagnostic]:
 
 def _vault_references(spec: Spec) -> list[Diagnostic]:
     out: list[Diagnostic] = []
+    keys_of: dict[str, str] = {}  # a declared path's keys, as listed in SA309 (sorted once)
     for path, source in value_sources(spec):
         ref = source.from_vault
         if ref is None:
@@ -175,7 +176,9 @@ def _vault_references(spec: Spec) -> list[Diagnostic]:
                 )
             )
         elif ref.key not in declared.data:
-            keys = quoted_list(sorted(declared.data))
+            if ref.path not in keys_of:
+                keys_of[ref.path] = quoted_list(sorted(declared.data))
+            keys = keys_of[ref.path]
             out.append(
                 error(
                     "SA309",

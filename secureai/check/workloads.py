@@ -109,9 +109,10 @@ def _service(name: str, w: Workload, base: SpecPath) -> list[Diagnostic]:
         return []
     out: list[Diagnostic] = []
     names = [p.name for p in w.ports if p.name is not None]
-    numbers = [p.port for p in w.ports]
+    numbers = {p.port for p in w.ports}
+    named = set(names)  # looked up once per Service port: a set, however many ports there are
     for i, port in enumerate(w.service.ports):
-        if (isinstance(port, str) and port not in names) or (isinstance(port, int) and port not in numbers):
+        if (isinstance(port, str) and port not in named) or (isinstance(port, int) and port not in numbers):
             suggestion = did_you_mean(port, names) if isinstance(port, str) else ""
             out.append(
                 error(

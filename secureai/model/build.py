@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import types
 import typing
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -44,20 +45,23 @@ def build_spec(document: Document) -> Result[Spec]:
         spec = Spec.model_validate(document.data, by_alias=True, by_name=False)
     except ValidationError as exc:
         errors = exc.errors(include_url=False, include_context=True)
-        typos = _misspelt_fields(errors, document)
-        diags = [_diagnostic(e, document) for e in errors if not _explained_by_typo(e, document, typos)]
+        # Where each error is in the data, worked out once (three uses below).
+        placed = [(err, data_path(document.data, tuple(err["loc"]))) for err in errors]
+        typos = _misspelt_fields(placed)
+        diags = [
+            _diagnostic(e, path, document) for e, path in placed if not _explained_by_typo(e, path, typos)
+        ]
         unique = {(d.code, d.position, d.message): d for d in diags}
         return Result(None, sorted(unique.values(), key=Diagnostic.sort_key))
     return Result(spec, [])
 
 
-def _misspelt_fields(errors: list[Any], document: Document) -> set[tuple[SpecPath, str]]:
+def _misspelt_fields(placed: list[tuple[Any, SpecPath]]) -> set[tuple[SpecPath, str]]:
     """(mapping, field) for each unknown key that is a misspelling of an allowed field."""
     out: set[tuple[SpecPath, str]] = set()
-    for err in errors:
+    for err, path in placed:
         if err["type"] != "extra_forbidden":
             continue
-        path = data_path(document.data, tuple(err["loc"]))
         if path:
             meant = misspelling_of(str(path[-1]), allowed_fields(path[:-1]))
             if meant is not None:
@@ -65,11 +69,11 @@ def _misspelt_fields(errors: list[Any], document: Document) -> set[tuple[SpecPat
     return out
 
 
-def _explained_by_typo(err: Any, document: Document, typos: set[tuple[SpecPath, str]]) -> bool:
+def _explained_by_typo(err: Any, path: SpecPath, typos: set[tuple[SpecPath, str]]) -> bool:
     """`verb: [get]` is one problem: the unknown 'verb' says it, so 'verbs' missing is not repeated."""
     if err["type"] != "missing":
         return False
-    return (data_path(document.data, tuple(err["loc"])), str(err["loc"][-1])) in typos
+    return (path, str(err["loc"][-1])) in typos
 
 
 def data_path(data: Any, loc: tuple[Any, ...]) -> SpecPath:
@@ -102,14 +106,12 @@ def under_secret_data(path: SpecPath) -> bool:
     return len(path) >= 4 and path[0] in ("secrets", "vaultSecrets") and path[2] == "data"
 
 
-def _diagnostic(err: Any, document: Document) -> Diagnostic:
+def _diagnostic(err: Any, path: SpecPath, document: Document) -> Diagnostic:
     loc = tuple(err["loc"])
-    path = data_path(document.data, loc)
     on_key = bool(loc) and loc[-1] == "[key]"
     message, hint = _message(err, path, secret=under_secret_data(path) and not on_key)
     diag = error(_code(err["type"]), message, path=path, hint=hint)
-    position = document.source_map.locate(path, key=on_key or err["type"] == "extra_forbidden")
-    return diag.located(document.source_map.file, position)
+    return diag.located(*document.source_map.place(path, key=on_key or err["type"] == "extra_forbidden"))
 
 
 def _code(kind: str) -> str:
@@ -236,7 +238,7 @@ def _type_message(err: Any, where: str, wanted: str) -> tuple[str, str | None]:
     return f"{where}: expected {wanted}, got {got}", hint
 
 
-def _allowed_hint(allowed: list[str]) -> str | None:
+def _allowed_hint(allowed: tuple[str, ...]) -> str | None:
     return f"allowed here: {', '.join(allowed)}" if allowed else None
 
 
@@ -250,28 +252,66 @@ def _unwrap(tp: Any) -> list[Any]:
     return [tp]
 
 
-def _step(tp: Any, elem: Any) -> Any:
-    for candidate in _unwrap(tp):
-        origin = typing.get_origin(candidate)
-        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
-            for name, info in candidate.model_fields.items():
-                if elem in (info.alias, name):
-                    return info.annotation
-        elif origin is dict:
-            return typing.get_args(candidate)[1]
-        elif origin is list:
-            return typing.get_args(candidate)[0]
-    return None
+class _Fields:
+    """What `allowed_fields` needs of one annotation, worked out once: a spec with thousands
+    of unknown keys asks about the same few models thousands of times."""
+
+    def __init__(self, tp: Any) -> None:
+        self.tp = tp  # held, so that the id keying `_FIELDS` stays this annotation's
+        # In `_unwrap` order: a model's fields by alias and name, or a dict's or list's item type.
+        self.stages: list[dict[str, Any] | Any] = []
+        allowed: tuple[str, ...] | None = None
+        for candidate in _unwrap(tp):
+            origin = typing.get_origin(candidate)
+            if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+                by_key: dict[str, Any] = {}
+                for name, info in reversed(candidate.model_fields.items()):  # the first field wins
+                    by_key[name] = info.annotation
+                    if info.alias is not None:
+                        by_key[info.alias] = info.annotation
+                self.stages.append(by_key)
+                if allowed is None:
+                    allowed = tuple(
+                        sorted(info.alias or name for name, info in candidate.model_fields.items())
+                    )
+            elif origin is dict:
+                self.stages.append(_Item(typing.get_args(candidate)[1]))
+            elif origin is list:
+                self.stages.append(_Item(typing.get_args(candidate)[0]))
+        self.allowed = allowed or ()
+
+    def step(self, elem: Any) -> Any:
+        """The annotation of entry `elem` below this one, or None: the first model with that
+        field, or the first dict or list, decides."""
+        for stage in self.stages:
+            if isinstance(stage, _Item):
+                return stage.tp
+            if isinstance(elem, str) and elem in stage:
+                return stage[elem]
+        return None
 
 
-def allowed_fields(path: SpecPath) -> list[str]:
-    """The keys the model accepts at `path` (for "did you mean")."""
+@dataclass(frozen=True)
+class _Item:
+    tp: Any
+
+
+_FIELDS: dict[int, _Fields] = {}
+
+
+def _fields(tp: Any) -> _Fields:
+    known = _FIELDS.get(id(tp))
+    if known is None or known.tp is not tp:
+        known = _FIELDS[id(tp)] = _Fields(tp)
+    return known
+
+
+def allowed_fields(path: SpecPath) -> tuple[str, ...]:
+    """The keys the model accepts at `path` (for "did you mean"), sorted: the same tuple for
+    every path that ends at the same model, so `misspelling_of` prepares it once."""
     tp: Any = Spec
     for elem in path:
-        tp = _step(tp, elem)
+        tp = _fields(tp).step(elem)
         if tp is None:
-            return []
-    for candidate in _unwrap(tp):
-        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
-            return sorted(info.alias or name for name, info in candidate.model_fields.items())
-    return []
+            return ()
+    return _fields(tp).allowed
