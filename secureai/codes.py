@@ -11,6 +11,15 @@ CODES: dict[str, str] = {
     "SA006": "alias expansion too large",
     "SA007": "YAML tag not allowed",
     "SA008": "character that displays other than it parses (line separator, bidi control)",
+    # composition (a root spec and the files it includes)
+    "SA010": "included file does not exist",
+    "SA011": "include pattern matches no file",
+    "SA012": "include cycle: a pattern matches the root spec",
+    "SA013": "file included twice",
+    "SA014": "included file outside the root spec's directory",
+    "SA015": "field set by the root spec in an included file",
+    "SA016": "declaration outside what the included file owns",
+    "SA017": "entry declared in two files",
     # model
     "SA100": "invalid value",
     "SA101": "unknown field",
@@ -42,6 +51,8 @@ CODES: dict[str, str] = {
     "SA135": "no resource requests or limits",
     "SA136": "two volumes mounted at one path",
     "SA137": "no runAsUser: an image running as root or a user name is refused",
+    "SA138": "image without the digest its namespace requires",
+    "SA139": "image from a registry its namespace does not allow",
     # containers, storage, services
     "SA170": "extended resource requests differ from limits",
     "SA171": "extended resource amount not a whole number",
@@ -55,6 +66,10 @@ CODES: dict[str, str] = {
     "SA179": "field not available on the target Kubernetes version",
     "SA180": "probe or lifecycle hook on an init container",
     "SA181": "two containers with one name",
+    "SA182": "workloads request more than their namespace's quota",
+    "SA183": "container without an amount its namespace's quota requires",
+    "SA184": "quota leaves no room for a rolling update's extra pod",
+    "SA185": "request above the default limit its namespace gives the container",
     "SA190": "workload managed elsewhere: its pod spec is not rendered or checked",
     "SA191": "rendered workload without an image",
     "SA192": "field for a rendered pod on a workload managed elsewhere",
@@ -66,10 +81,12 @@ CODES: dict[str, str] = {
     "SA141": "target has no admission policy mechanism for profile rules",
     "SA142": "ValidatingAdmissionPolicy is beta on the target",
     "SA143": "namespace Pod Security level not enforceable on the target",
+    "SA144": "image policy not enforced by the cluster on the target",
     # network
     "SA150": "network selector matches no workload",
     "SA151": "API server peer without kubernetes.apiServer",
     "SA152": "default-deny in the cluster DNS namespace",
+    "SA153": "domain (fqdn) peer the network backend cannot enforce",
     # access
     "SA160": "secrets granted without names",
     "SA161": "list/watch on secrets",

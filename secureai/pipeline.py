@@ -8,9 +8,10 @@ Nothing here imports pulumi.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from secureai import exitcodes
@@ -20,6 +21,7 @@ from secureai.compile.build import compile_spec
 from secureai.compile.plan import Plan
 from secureai.diagnostics import Diagnostic, Result, error, has_errors
 from secureai.loader import Document, load_file, load_stream
+from secureai.loader.compose import compose
 from secureai.model import Spec, build_spec
 
 
@@ -36,7 +38,33 @@ class Compiled:
 
 def _positioned(document: Document, diagnostics: list[Diagnostic]) -> list[Diagnostic]:
     placed = [document.source_map.position_diagnostic(d) for d in diagnostics]
+    if document.included:
+        placed = [_with_declaration(document, d) for d in placed]
     return sorted(placed, key=Diagnostic.sort_key)
+
+
+_SUGGESTION = re.compile(r"\(did you mean '([^']+)'\?\)")
+# Where a suggested name of a reference is declared, by the reference's code.
+_SUGGESTED_IN = {"SA110": ("namespaces",), "SA111": ("secrets",), "SA113": ("securityProfiles",)}
+_NAMED = ("workloads", "namespaces", "secrets", "configMaps", "vaultSecrets", "securityProfiles", "access")
+
+
+def _with_declaration(document: Document, diagnostic: Diagnostic) -> Diagnostic:
+    """In a composed spec, a "did you mean" says where the name it offers is declared: the
+    reference and the declaration may stand in two teams' files."""
+    found = _SUGGESTION.search(diagnostic.message)
+    if found is None:
+        return diagnostic
+    name = found.group(1)
+    for section in _SUGGESTED_IN.get(diagnostic.code, _NAMED):
+        entries = document.data.get(section)
+        if isinstance(entries, dict) and name in entries:
+            file, where = document.source_map.place((section, name), key=True)
+            if where is None:
+                return diagnostic
+            said = f"(did you mean '{name}', declared at {file}:{where.line}:{where.column}?)"
+            return replace(diagnostic, message=diagnostic.message.replace(found.group(0), said))
+    return diagnostic
 
 
 STDIN = Path("-")
@@ -47,18 +75,45 @@ STDIN_NAME = "<stdin>"
 RENDER_MARKER = ".secureai-render"
 
 
-def load_spec(path: Path) -> Result[Document]:
-    """The spec file, or standard input when `path` is `-` (fromFile paths: the working directory)."""
+Loaded = dict[str, Result[Document]]
+"""Files already loaded (and roots composed) in this run, by absolute path: a directory walk
+reads each file once."""
+
+
+def _load_one(path: Path, cache: Loaded | None) -> Result[Document]:
     if path == STDIN:
         return load_stream(sys.stdin.buffer, STDIN_NAME, Path.cwd())
-    return load_file(path)
+    if cache is None:
+        return load_file(path)
+    key = os.path.abspath(path)
+    if key not in cache:
+        cache[key] = load_file(path)
+    return cache[key]
+
+
+def load_spec(path: Path, cache: Loaded | None = None) -> Result[Document]:
+    """The spec file, or standard input when `path` is `-` (fromFile paths: the working
+    directory), composed with the files it includes when it is a root spec."""
+    loaded = _load_one(path, cache)
+    if loaded.value is None or has_errors(loaded.diagnostics) or "include" not in loaded.value.data:
+        return loaded
+    key = f"{os.path.abspath(path)}\0composed"
+    if cache is not None and key in cache:
+        return cache[key]
+    composed = compose(loaded.value, None if path == STDIN else path, lambda p, _: _load_one(p, cache))
+    result = Result(composed.value, [*loaded.diagnostics, *composed.diagnostics])
+    if cache is not None and path != STDIN:
+        cache[key] = result
+    return result
 
 
 @batch
-def compile_path(path: Path, environ: Mapping[str, str] | None = None) -> Result[Compiled]:
+def compile_path(
+    path: Path, environ: Mapping[str, str] | None = None, cache: Loaded | None = None
+) -> Result[Compiled]:
     """Run every stage on one spec file. The value is None when any stage found an error."""
     environ = os.environ if environ is None else environ
-    loaded = load_spec(path)
+    loaded = load_spec(path, cache)
     if loaded.value is None or has_errors(loaded.diagnostics):
         return Result(None, loaded.diagnostics)
     document = loaded.value
@@ -208,8 +263,32 @@ def _walk_folders(root: Path, skipped: list[str]) -> Iterator[tuple[str, list[st
 
 
 def validate_paths(paths: list[Path], environ: Mapping[str, str] | None = None) -> Validation:
-    """All problems of all files in one run."""
+    """All problems of all files in one run.
+
+    A root spec is checked composed with its parts; a part that a root given here includes is
+    not checked again on its own (it is no spec by itself), so `validate specs/` works on a
+    folder that holds an organisation's root and its teams' files.
+    """
     files, found, skipped = spec_files(paths)
+    cache: Loaded = {}
+    roots = [p for p in files if p != STDIN and _is_root(_load_one(p, cache))]
+    parts: set[str] = set()
+    for path in roots:
+        result = compile_path(path, environ, cache)
+        found.extend(result.diagnostics)
+        parts.update(_parts_read(path, cache))
     for path in files:
-        found.extend(compile_path(path, environ).diagnostics)
-    return Validation(found, len(files), skipped)
+        if path in roots or (path != STDIN and os.path.abspath(path) in parts):
+            continue
+        found.extend(compile_path(path, environ, cache).diagnostics)
+    read = {os.path.abspath(f) for f in files if f != STDIN} | parts
+    return Validation(found, len(read) + (STDIN in files), skipped)
+
+
+def _is_root(loaded: Result[Document]) -> bool:
+    return loaded.value is not None and "include" in loaded.value.data
+
+
+def _parts_read(root: Path, cache: Loaded) -> set[str]:
+    composed = load_spec(root, cache)  # from the cache: no file is read twice
+    return {os.path.abspath(p) for p in composed.value.included} if composed.value else set()

@@ -23,6 +23,8 @@ TYPED = [
     ("kubernetes:core/v1:Service", "pulumi_kubernetes.core.v1", "Service"),
     ("kubernetes:core/v1:ConfigMap", "pulumi_kubernetes.core.v1", "ConfigMap"),
     ("kubernetes:core/v1:PersistentVolumeClaim", "pulumi_kubernetes.core.v1", "PersistentVolumeClaim"),
+    ("kubernetes:core/v1:ResourceQuota", "pulumi_kubernetes.core.v1", "ResourceQuota"),
+    ("kubernetes:core/v1:LimitRange", "pulumi_kubernetes.core.v1", "LimitRange"),
     (
         "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding",
         "pulumi_kubernetes.rbac.v1",
@@ -78,6 +80,8 @@ def test_typed_classes(token: str, module: str, name: str) -> None:
         "kubernetes:projectcalico.org/v3:GlobalNetworkPolicy",
         "kubernetes:projectcalico.org/v3:NetworkPolicy",
         "kubernetes:crd.projectcalico.org/v1:GlobalNetworkPolicy",
+        "kubernetes:cilium.io/v2:CiliumNetworkPolicy",
+        "kubernetes:cilium.io/v2:CiliumClusterwideNetworkPolicy",
     ],
 )
 def test_crds_use_custom_resource(token: str) -> None:
@@ -231,6 +235,8 @@ def test_the_retargeted_specs_cover_every_version_band(compiled: list[tuple[str,
         "kubernetes:projectcalico.org/v3:GlobalNetworkPolicy",
         "kubernetes:external-secrets.io/v1:SecretStore",
         "kubernetes:external-secrets.io/v1:ExternalSecret",
+        "kubernetes:cilium.io/v2:CiliumNetworkPolicy",
+        "kubernetes:cilium.io/v2:CiliumClusterwideNetworkPolicy",
     }
     assert types <= {t for t, _, _ in TYPED} | custom
 

@@ -27,8 +27,10 @@ from secureai.render.tree import digest
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).resolve().parent / "golden"
-SPECS = sorted((ROOT / "specs").glob("*.yaml"))
-IDS = [p.stem for p in SPECS]
+# Every example: the specs in specs/, and the composed organisation specs/org/ (golden "org").
+SPECS = [*sorted((ROOT / "specs").glob("*.yaml")), ROOT / "specs" / "org" / "secureai.yaml"]
+IDS = [p.parent.name if p.parent.name == "org" else p.stem for p in SPECS]
+NAMES = dict(zip(SPECS, IDS, strict=True))
 VERSIONS = ["1.25", "1.28", "1.30", "1.33", "1.37"]
 SCHEMA_MIN = 25  # kubernetes-validate has no schemas before 1.25
 
@@ -61,7 +63,7 @@ def _tree(directory: Path) -> dict[str, str]:
 def test_render_matches_golden(path: Path) -> None:
     _, plan = compiled(path)
     files = render_files(plan)
-    golden = GOLDEN / path.stem
+    golden = GOLDEN / NAMES[path]
     if os.environ.get("SECUREAI_ACCEPT") == "1":
         shutil.rmtree(golden, ignore_errors=True)
         for rel, text in files.items():
@@ -115,6 +117,33 @@ def _check_calico(doc: dict[str, Any]) -> None:
             assert set(rule.get(side, {})) <= {"namespaceSelector", "selector", "nets", "ports"}
 
 
+CILIUM_RULE = {
+    "ingress": {"fromEndpoints", "fromCIDRSet", "fromEntities", "toPorts"},
+    "egress": {"toEndpoints", "toCIDRSet", "toEntities", "toFQDNs", "toPorts"},
+}
+
+
+def _check_cilium(doc: dict[str, Any]) -> None:
+    """Cilium's CRs are not in the Kubernetes schemas: their structure by hand here (the engine
+    tests validate them against Cilium's real CRD)."""
+    assert doc["apiVersion"] == "cilium.io/v2"
+    assert doc["kind"] in ("CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy")
+    assert set(doc["metadata"]) <= {"name", "namespace", "labels"}
+    assert ("namespace" in doc["metadata"]) == (doc["kind"] == "CiliumNetworkPolicy")
+    spec = doc["spec"]
+    assert set(spec) <= {"endpointSelector", "ingress", "egress"} and "endpointSelector" in spec
+    assert spec.get("ingress", [None]) and spec.get("egress", [None])  # an empty list isolates nothing
+    for direction, allowed in CILIUM_RULE.items():
+        for rule in spec.get(direction, []):
+            assert set(rule) <= allowed
+            if "toFQDNs" in rule:
+                assert set(rule) <= {"toFQDNs", "toPorts"}  # Cilium: no other to* beside toFQDNs
+            for item in rule.get("toPorts", []):
+                assert set(item) <= {"ports", "rules"} and 0 < len(item["ports"]) <= 40
+                for port in item["ports"]:
+                    assert isinstance(port["port"], str) and port["protocol"] in ("TCP", "UDP", "SCTP", "ANY")
+
+
 def _check_external_secrets(doc: dict[str, Any]) -> None:
     """External Secrets' CRs are not in the Kubernetes schemas: check them against the operator's
     v1 API by hand (SecretStore vault provider, ExternalSecret data and target)."""
@@ -155,6 +184,8 @@ def test_manifests_are_schema_valid_on_every_target(path: Path) -> None:
                 _check_calico(doc)
             elif doc["apiVersion"].startswith("external-secrets.io/"):
                 _check_external_secrets(doc)
+            elif doc["apiVersion"].startswith("cilium.io/"):
+                _check_cilium(doc)
             else:
                 # Below 1.25 there is no schema; 1.25 is the closest that has one.
                 schema_version = version if minor >= SCHEMA_MIN else "1.25"

@@ -9,6 +9,7 @@ from secureai.schema import schema_text
 
 ROOT = Path(__file__).resolve().parents[1]
 COMMITTED = ROOT / "schemas" / "secureai.schema.json"
+PART = ROOT / "schemas" / "secureai-part.schema.json"
 
 
 def test_committed_schema_is_fresh() -> None:
@@ -18,6 +19,50 @@ def test_committed_schema_is_fresh() -> None:
     assert COMMITTED.read_text(encoding="utf-8") == fresh, (
         "schemas/secureai.schema.json is stale: run `SECUREAI_ACCEPT=1 pytest tests/test_schema.py`"
     )
+
+
+def test_committed_part_schema_is_fresh() -> None:
+    fresh = schema_text(part=True)
+    if os.environ.get("SECUREAI_ACCEPT"):
+        PART.write_text(fresh, encoding="utf-8")
+    assert PART.read_text(encoding="utf-8") == fresh, (
+        "schemas/secureai-part.schema.json is stale: run `SECUREAI_ACCEPT=1 pytest tests/test_schema.py`"
+    )
+
+
+def test_the_org_example_validates_against_its_schemas() -> None:
+    """The root against the spec's schema, each team's file against the part schema (which
+    refuses what only a root may set)."""
+    import json
+
+    import jsonschema
+    import yaml
+
+    org = ROOT / "specs" / "org"
+    root = org / "secureai.yaml"
+    assert (
+        root.read_text(encoding="utf-8")
+        .splitlines()[0]
+        .endswith("$schema=../../schemas/secureai.schema.json")
+    )
+    jsonschema.validate(yaml.safe_load(root.read_text(encoding="utf-8")), json.loads(COMMITTED.read_text()))
+    part_schema = json.loads(PART.read_text(encoding="utf-8"))
+    teams = sorted((org / "teams").glob("*.yaml"))
+    assert len(teams) == 3
+    for team in teams:
+        text = team.read_text(encoding="utf-8")
+        assert (
+            text.splitlines()[0]
+            == "# yaml-language-server: $schema=../../../schemas/secureai-part.schema.json"
+        )
+        jsonschema.validate(yaml.safe_load(text), part_schema)
+    with_version = {"version": 1, **yaml.safe_load(teams[0].read_text(encoding="utf-8"))}
+    try:
+        jsonschema.validate(with_version, part_schema)
+    except jsonschema.ValidationError:
+        pass
+    else:
+        raise AssertionError("the part schema accepted 'version', which only a root may set")
 
 
 def test_every_example_has_a_working_modeline() -> None:

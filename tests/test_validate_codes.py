@@ -198,6 +198,13 @@ CASES = [
         "spec.yaml:7:16: error[SA152]: namespace 'kube-system' runs cluster DNS; 'network: default-deny' there would block every name lookup in the cluster",
     ),
     (
+        "SA153",
+        FULL
+        + "network:\n  r:\n    namespace: ml\n    from: [{ namespace: ml }]\n    to: [{ fqdn: huggingface.co }]\n",
+        "spec.yaml:17:18: error[SA153]: network rule 'r': domain 'huggingface.co' cannot be enforced by the "
+        "kubernetes network backend (NetworkPolicies match addresses, not names)",
+    ),
+    (
         "SA160",
         BASE
         + "access:\n  reader:\n    namespace: ml\n    can:\n      - { verbs: [get], resources: [secrets] }\n",
@@ -293,6 +300,8 @@ def test_code_message(tmp_path: Path, code: str, text: str, expected: str) -> No
 
 
 def test_every_registered_check_code_is_tested() -> None:
+    from test_images import IMAGE_CASES
+    from test_quota import QUOTA_CASES
     from test_unmanaged import UNMANAGED_CASES
     from test_vault_checks import VAULT_PATH_CASES
     from test_vault_delivery_checks import VAULT_DELIVERY_CASES
@@ -306,6 +315,8 @@ def test_every_registered_check_code_is_tested() -> None:
         | {c[0] for c in VAULT_DELIVERY_CASES}
         | {c[0] for c in WORKLOAD_CASES}
         | {c[0] for c in UNMANAGED_CASES}
+        | {c[0] for c in IMAGE_CASES}
+        | {c[0] for c in QUOTA_CASES}
     )
     loader_codes = {f"SA00{i}" for i in range(9)}
     untested = {c for c in CODES if c.startswith(("SA1", "SA3"))} - tested - loader_codes

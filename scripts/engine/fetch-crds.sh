@@ -56,3 +56,7 @@ fetch external-secrets "$EXTERNAL_SECRETS_MODULE" "$EXTERNAL_SECRETS_VERSION" "$
   config/crds/bases 'external-secrets.io_*.yaml'
 fetch calico "$CALICO_MODULE" "$CALICO_VERSION" "$CALICO_SUM" \
   libcalico-go/config/crd crd.projectcalico.org_globalnetworkpolicies.yaml
+fetch cilium "$CILIUM_MODULE" "$CILIUM_VERSION" "$CILIUM_SUM" \
+  pkg/k8s/apis/cilium.io/client/crds/v2 'cilium*networkpolicies.yaml'
+fetch network-policy-api "$NETWORK_POLICY_API_MODULE" "$NETWORK_POLICY_API_VERSION" "$NETWORK_POLICY_API_SUM" \
+  config/crd/standard 'policy.networking.k8s.io_*.yaml'

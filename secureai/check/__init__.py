@@ -10,7 +10,9 @@ from secureai.check.api_egress import check_api_egress
 from secureai.check.containers import check_containers
 from secureai.check.credentials import check_credentials
 from secureai.check.external import check_external
+from secureai.check.images import check_images
 from secureai.check.network import check_network
+from secureai.check.quota import check_quota
 from secureai.check.references import check_references
 from secureai.check.target import check_target
 from secureai.check.values import check_values
@@ -30,6 +32,8 @@ def run_checks(spec: Spec, base_dir: Path, environ: Mapping[str, str]) -> list[D
         *check_workloads(spec),
         *check_external(spec),
         *check_containers(spec),
+        *check_images(spec),
+        *check_quota(spec),
         *check_network(spec),
         *check_access(spec),
         *check_api_egress(spec),

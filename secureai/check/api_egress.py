@@ -47,7 +47,7 @@ def _lets_out(rule: NetworkRule, namespace: str, labels: dict[str, str]) -> bool
 
 def _selects(peer: Peer, rule: NetworkRule, namespace: str, labels: dict[str, str]) -> bool:
     """The peer (pods in a namespace, or a whole namespace) includes the workload's pods."""
-    if peer.cidr is not None or peer.api_server or peer.namespace_labels is not None:
+    if peer.cidr is not None or peer.api_server or peer.namespace_labels is not None or peer.fqdn:
         return False
     if (peer.namespace or rule.namespace) != namespace:
         return False

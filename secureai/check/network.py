@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 from secureai.diagnostics import Diagnostic, SpecPath, error, warning
-from secureai.model.labels import pod_labels
+from secureai.model.labels import selected_pods
 from secureai.model.spec import Peer, PortSpec, Spec
 from secureai.model.versions import END_PORT_MINOR
 
 
 def selects_any(spec: Spec, namespace: str, labels: dict[str, str]) -> bool:
     """Whether some workload's pods (with the labels compile adds) carry all of `labels`."""
-    return any(
-        w.namespace == namespace and labels.items() <= pod_labels(name, w).items()
-        for name, w in spec.workloads.items()
-    )
+    return bool(selected_pods(spec, namespace, labels))
 
 
 def check_network(spec: Spec) -> list[Diagnostic]:
@@ -22,8 +19,45 @@ def check_network(spec: Spec) -> list[Diagnostic]:
         for side, peers in (("from", rule.from_), ("to", rule.to)):
             for index, peer in enumerate(peers):
                 out.extend(_peer(spec, name, rule.namespace, peer, ("network", name, side, index)))
+                out.extend(_fqdn(spec, f"network rule '{name}'", peer, ("network", name, side, index)))
         out.extend(_port_ranges(spec, name, rule.ports))
+    for index, peer in enumerate(spec.vault.network if spec.vault else []):
+        out.extend(_fqdn(spec, "vault.network", peer, ("vault", "network", index)))
     return out
+
+
+FQDN_BACKENDS = ("cilium",)
+
+
+def _fqdn(spec: Spec, where: str, peer: Peer, path: SpecPath) -> list[Diagnostic]:
+    """A domain is enforced by a DNS-aware dataplane (Cilium's DNS proxy learns the addresses
+    the pod looked up); a NetworkPolicy has only ipBlocks, and widening to 0.0.0.0/0 would
+    allow every destination, so on other backends the rule is refused, not approximated."""
+    if peer.fqdn is None:
+        return []
+    if path[0] == "network" and path[2] == "from":
+        return [
+            error(
+                "SA153",
+                f"{where}: a domain can only be a destination ('to'), not a source: "
+                f"'{peer.fqdn}' says nothing about who connects in",
+                (*path, "fqdn"),
+                hint="name sources by pods, namespace or cidr",
+            )
+        ]
+    plugin = spec.kubernetes.network_plugin
+    if plugin in FQDN_BACKENDS:
+        return []
+    return [
+        error(
+            "SA153",
+            f"{where}: domain '{peer.fqdn}' cannot be enforced by the {plugin} network backend "
+            "(NetworkPolicies match addresses, not names)",
+            (*path, "fqdn"),
+            hint="set kubernetes.networkPlugin: cilium (CiliumNetworkPolicy toFQDNs), "
+            "or name the destination by cidr",
+        )
+    ]
 
 
 def _port_ranges(spec: Spec, name: str, ports: list[PortSpec]) -> list[Diagnostic]:
@@ -61,7 +95,7 @@ def _dns_namespace(spec: Spec) -> list[Diagnostic]:
 
 
 def _peer(spec: Spec, rule: str, default_ns: str | None, peer: Peer, path: SpecPath) -> list[Diagnostic]:
-    if peer.api_server and spec.kubernetes.api_server is None:
+    if peer.api_server and spec.kubernetes.api_server is None and spec.kubernetes.network_plugin != "cilium":
         return [
             error(
                 "SA151",

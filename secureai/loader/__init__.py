@@ -23,7 +23,7 @@ import errno
 import os
 import re
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -61,6 +61,8 @@ class Document:
     data: dict[str, Any]
     source_map: SourceMap
     base_dir: Path
+    # The files a composed spec read besides its root (secureai.loader.compose), as shown.
+    included: list[Path] = field(default_factory=list)
 
 
 # Line breaks as libyaml counts them. NEL, LS and PS (also breaks to libyaml) are refused below.
@@ -190,9 +192,10 @@ def parse_text(text: str, file: str) -> Result[Any]:
     except LoadError as exc:
         return Result(None, [exc.diagnostic.located(file, exc.diagnostic.position)])
     loader = _LOADER(text)
+    feed, check, get = composer.feed, loader.check_event, loader.get_event
     try:
-        while loader.check_event():
-            composer.feed(loader.get_event())
+        while check():
+            feed(get())
     except LoadError as exc:
         return Result(None, [exc.diagnostic.located(file, exc.diagnostic.position)])
     except yaml.MarkedYAMLError as exc:

@@ -13,7 +13,7 @@ billion-laughs file stops after a few thousand events with bounded memory.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -28,6 +28,10 @@ _CORE = "tag:yaml.org,2002:"
 _SCALAR_TAGS = {f"{_CORE}{t}" for t in ("str", "int", "float", "bool", "null")}
 _KIND_TAGS = {"map": f"{_CORE}map", "seq": f"{_CORE}seq"}
 _MERGE_KEY = "<<"
+_STR = f"{_CORE}str"
+_SCALAR = yaml.ScalarEvent
+_MAP_START, _MAP_END = yaml.MappingStartEvent, yaml.MappingEndEvent
+_SEQ_START, _SEQ_END = yaml.SequenceStartEvent, yaml.SequenceEndEvent
 
 
 class LoadError(Exception):
@@ -45,9 +49,8 @@ def _short_tag(tag: str) -> str:
     return "!!" + tag[len(_CORE) :] if tag.startswith(_CORE) else tag
 
 
-@dataclass
-class _Key:
-    """A mapping key waiting for its value."""
+class _Key(NamedTuple):
+    """A mapping key waiting for its value (a named tuple: one is made per key)."""
 
     text: str
     position: Position
@@ -62,7 +65,7 @@ class _Anchor:
     position: Position
 
 
-@dataclass
+@dataclass(slots=True)
 class _Frame:
     kind: str  # "map" or "seq"
     path: SpecPath
@@ -87,7 +90,19 @@ class Composer:
         self.diagnostics: list[Diagnostic] = []
 
     def feed(self, event: Any) -> None:
-        if isinstance(event, yaml.ScalarEvent):  # the most frequent first (load speed)
+        # Exact classes (the parser makes no subclasses), the most frequent first: load speed.
+        cls = event.__class__
+        if cls is _SCALAR:
+            self._scalar(event)
+        elif cls is _MAP_END or cls is _SEQ_END:
+            frame = self.stack.pop()
+            value = self._finish(frame)
+            self._add(value, frame.weight)
+            if frame.anchor:
+                self._remember(frame.anchor, value, frame.weight, frame.path, frame.position)
+        elif cls is _MAP_START or cls is _SEQ_START:
+            self._start(event)
+        elif isinstance(event, yaml.ScalarEvent):
             self._scalar(event)
         elif isinstance(event, yaml.DocumentStartEvent):
             self.documents += 1
@@ -168,7 +183,8 @@ class Composer:
 
     def _start(self, event: Any) -> None:
         kind = "map" if isinstance(event, yaml.MappingStartEvent) else "seq"
-        self._check_tag(event, kind)
+        if event.tag is not None and event.tag != "!":
+            self._check_tag(event, kind)
         if len(self.stack) >= MAX_DEPTH:
             raise LoadError(
                 "SA005",
@@ -176,12 +192,16 @@ class Composer:
                 position_of(event.start_mark),
             )
         path = self._child_path(event)
-        position = position_of(event.start_mark)
-        if path not in self.smap.values:  # a duplicate key's value must not move the first one
-            self.smap.values[path] = position
+        mark = event.start_mark
+        position = Position(mark.line + 1, mark.column + 1)
+        values = self.smap.values
+        if path not in values:  # a duplicate key's value must not move the first one
+            values[path] = position
             if not event.flow_style:
                 self.smap.blocks.add(path)
-        self._count(1, event)
+        self.total += 1
+        if self.total > MAX_NODES:
+            self._count(0, event)
         self.stack.append(_Frame(kind, path, event.anchor, position, flow=bool(event.flow_style)))
 
     def _child_path(self, event: Any) -> SpecPath:
@@ -202,27 +222,52 @@ class Composer:
         return bool(self.stack) and self.stack[-1].kind == "map" and self.stack[-1].pending_key is None
 
     def _scalar(self, event: Any) -> None:
-        self._check_tag(event, "scalar")
-        self._count(1, event)
-        position = position_of(event.start_mark)
-        if self._wants_key():
+        # The hot path of loading (most events are scalars): the common case (no tag, no
+        # anchor, inside a collection) is written out inline; the rest goes through the helpers.
+        tag = event.tag
+        if tag is not None and tag != "!":
+            self._check_tag(event, "scalar")
+        self.total += 1
+        if self.total > MAX_NODES:
+            self._count(0, event)
+        mark = event.start_mark
+        position = Position(mark.line + 1, mark.column + 1)
+        stack = self.stack
+        parent = stack[-1] if stack else None
+        if parent is not None and parent.kind == "map" and parent.pending_key is None:
             # A key is a name: its text as written (`true`, `null`, `1.30`), never a parsed value.
-            plain = event.tag is None and event.implicit[0]
-            self._key(event.value, position, merge=plain and event.value == _MERGE_KEY)
-            self._remember(event.anchor, event.value, 1, None, position)
+            text = event.value
+            plain = tag is None and event.implicit[0]
+            parent.pending_key = _Key(text, position, plain and text == _MERGE_KEY)
+            if event.anchor:
+                self._remember(event.anchor, text, 1, None, position)
             return
         value: Any
-        tag = event.tag
         if tag is None and event.implicit[0]:
             value = self._plain(event.value, position)
-        elif tag in (None, "!", f"{_CORE}str"):
+        elif tag is None or tag == "!" or tag == _STR:
             value = event.value
         else:
             value = self._explicit(tag, event)
-        path = self._child_path(event)
-        self.smap.values.setdefault(path, position)
-        self._add(value, 1)
-        self._remember(event.anchor, value, 1, path, position)
+        if parent is None:
+            path: SpecPath = ()
+            self.root = value
+        else:
+            parent.weight += 1
+            if parent.kind == "seq":
+                path = (*parent.path, len(parent.items))
+                parent.items.append(value)
+            else:
+                key = parent.pending_key
+                assert key is not None
+                path = (*parent.path, key.text)
+                parent.items.append((key, value))
+                parent.pending_key = None
+        values = self.smap.values
+        if path not in values:
+            values[path] = position
+        if event.anchor:
+            self._remember(event.anchor, value, 1, path, position)
 
     def _alias(self, event: Any) -> None:
         anchor = self.anchors.get(event.anchor)
@@ -311,13 +356,13 @@ class Composer:
                 continue
             self.smap.keys[(*frame.path, key.text)] = key.position
             result[key.text] = value
-        if merges:
-            self.smap.merges[frame.path] = [source for _, source in merges]
         for merged, source in merges:
             if not isinstance(merged, dict):
                 raise LoadError("SA001", "'<<' merges mappings only", self.smap.values.get(source))
             for key_text, value in merged.items():
-                result.setdefault(key_text, value)
+                if key_text not in result:
+                    result[key_text] = value
+                    self.smap.merged_from[(*frame.path, key_text)] = source
         return result
 
     def _duplicate(self, key: _Key, first: Position, quote: bool) -> None:

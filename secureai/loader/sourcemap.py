@@ -16,8 +16,10 @@ class SourceMap:
     keys: dict[SpecPath, Position] = field(default_factory=dict)
     # An alias stands where it is written, but what lies below it is written at its anchor.
     aliases: dict[SpecPath, SpecPath] = field(default_factory=dict)
-    # A mapping's `<<` entries: its merged keys are written in these nodes (the first one wins).
-    merges: dict[SpecPath, list[SpecPath]] = field(default_factory=dict)
+    # A key a mapping got from a `<<` merge -> the merged node it is written in (the first
+    # source that has it, as the data has it). One entry per key, so a lookup is one step even
+    # when a mapping merges thousands of sources.
+    merged_from: dict[SpecPath, SpecPath] = field(default_factory=dict)
     # Block collections "start" at their first entry, so they are shown at their key instead.
     blocks: set[SpecPath] = field(default_factory=set)
 
@@ -51,13 +53,14 @@ class SourceMap:
         candidate = (*parent, elem)
         if candidate in self.values:
             return candidate
-        for source in self.merges.get(parent, ()):
-            found = self._written(source, elem)
-            if found is not None:
-                return found
-        return None
+        source = self.merged_from.get(candidate)
+        return None if source is None else self._written(source, elem)
+
+    def place(self, path: SpecPath, *, key: bool = False) -> tuple[str, Position | None]:
+        """The file and position of `path` (a composed spec's entries stand in several files)."""
+        return self.file, self.locate(path, key=key)
 
     def position_diagnostic(self, diagnostic: Diagnostic) -> Diagnostic:
         if diagnostic.position is not None:
             return diagnostic
-        return diagnostic.located(self.file, self.locate(diagnostic.path))
+        return diagnostic.located(*self.place(diagnostic.path))

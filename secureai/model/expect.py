@@ -11,7 +11,7 @@ from __future__ import annotations
 from pydantic import Field, model_validator
 
 from secureai.model.base import Model, empty_list, exactly_one
-from secureai.model.names import Cidr, DnsLabel, DnsSubdomain, FreeText, SecretKey, VaultPath
+from secureai.model.names import Cidr, DnsLabel, DnsSubdomain, Fqdn, FreeText, SecretKey, VaultPath
 from secureai.model.ports import Port
 
 
@@ -54,16 +54,17 @@ class Unreachable(Model):
 
 
 class Destination(Model):
-    """A place a workload may reach: workloads, or outside ones (a namespace or a CIDR)."""
+    """A place a workload may reach: workloads, or outside ones (a namespace, a CIDR, a domain)."""
 
     workload: DnsLabel | None = None
     namespace: DnsLabel | None = None
     cidr: Cidr | None = None
+    fqdn: Fqdn | None = Field(None, description="a domain a cilium fqdn peer allows ('*.x.com' covers them)")
     ports: list[Port] = Field(default_factory=empty_list, description="empty: any port")
 
     @model_validator(mode="after")
     def _one(self) -> Destination:
-        exactly_one(self, ("workload", "namespace", "cidr"), "a destination")
+        exactly_one(self, ("workload", "namespace", "cidr", "fqdn"), "a destination")
         return self
 
 

@@ -250,6 +250,39 @@ def _cidr(value: str) -> str:
 
 Cidr = Annotated[str, BeforeValidator(as_text), AfterValidator(_cidr), WithJsonSchema({"type": "string"})]
 
+# A domain name, or `*.` and one: the wildcard stands for one whole label on the left (as in
+# Cilium's matchPattern: `*.s3.amazonaws.com` matches `bucket.s3.amazonaws.com`, not
+# `s3.amazonaws.com` nor `a.b.s3.amazonaws.com`), never for the whole name (a bare `*` would
+# allow every domain, i.e. the internet).
+FQDN = r"^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$"
+_FQDN_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+
+
+def _fqdn(value: str) -> str:
+    no_control(value)
+    name = value[2:] if value.startswith("*.") else value
+    labels = name.split(".")
+    problem = None
+    if len(labels) < 2:
+        problem = "a domain has at least two labels ('example.com'); a bare '*' or name would match too much"
+    elif "*" in name:
+        problem = "'*' may only be the whole leftmost label ('*.example.com')"
+    elif len(value) > 253:
+        problem = "at most 253 characters"
+    elif not all(len(label) <= 63 and _FQDN_LABEL.fullmatch(label) for label in labels):
+        problem = "lowercase letters, digits and '-' in labels of at most 63, separated by '.'"
+    if problem:
+        raise ValueError(f"'{value}' is not a valid domain name: {problem}")
+    return value
+
+
+Fqdn = Annotated[
+    str,
+    BeforeValidator(as_text),
+    AfterValidator(_fqdn),
+    WithJsonSchema({"type": "string", "pattern": FQDN, "maxLength": 253}),
+]
+
 
 def _abs_path(value: str) -> str:
     no_control(value)
@@ -273,3 +306,15 @@ def _image(value: str) -> str:
 
 
 Image = Annotated[str, BeforeValidator(as_text), AfterValidator(_image), WithJsonSchema({"type": "string"})]
+
+# A namespace name with shell-style wildcards: `ml-*`, `team-?`, `serving`.
+NamespacePattern = _text_type(
+    r"^[a-z0-9*?]([-a-z0-9*?]*[a-z0-9*?])?$",
+    "a namespace name or pattern: lowercase letters, digits, '-', and the wildcards '*' and '?'",
+    63,
+)
+# A Vault path with wildcards (`ml/*`: '*' spans segments), for what a composed spec's part owns.
+VaultPattern = _text_type(
+    r"^[A-Za-z0-9_.*?-]+(/[A-Za-z0-9_.*?-]+)*$",
+    "a Vault path or pattern: segments of letters, digits, '_', '-', '.', '*' and '?', separated by '/'",
+)

@@ -5,12 +5,13 @@ from __future__ import annotations
 from pydantic import Field, StrictBool, model_validator
 
 from secureai.model.base import Model, empty_list
-from secureai.model.names import Cidr, DnsLabel, Labels
+from secureai.model.names import Cidr, DnsLabel, Fqdn, Labels
 from secureai.model.ports import Port
 
 
 class Peer(Model):
-    """One end of an allowed flow: pods (by labels, in a namespace), a namespace, a CIDR or the API server."""
+    """One end of an allowed flow: pods (by labels, in a namespace), a namespace, a CIDR, the API
+    server, or (a destination only, on the cilium backend) a domain name."""
 
     pods: Labels | None = None
     namespace: DnsLabel | None = None
@@ -18,6 +19,11 @@ class Peer(Model):
     cidr: Cidr | None = None
     except_: list[Cidr] = Field(default_factory=empty_list, alias="except")
     api_server: StrictBool = False
+    fqdn: Fqdn | None = Field(
+        None,
+        description="a domain ('huggingface.co') or '*.' and one ('*.s3.amazonaws.com'); "
+        "a 'to' peer on kubernetes.networkPlugin: cilium only",
+    )
 
     @model_validator(mode="after")
     def _one_kind(self) -> Peer:
@@ -25,11 +31,13 @@ class Peer(Model):
             self.pods is not None or self.namespace is not None or self.namespace_labels is not None,
             self.cidr is not None,
             self.api_server,
+            self.fqdn is not None,
         ]
         if sum(kinds) != 1:
             raise ValueError(
                 "a peer is one of: 'pods' (with optional 'namespace' or 'namespaceLabels'), "
-                "'namespace', 'namespaceLabels', 'cidr' (with optional 'except'), or 'apiServer: true'"
+                "'namespace', 'namespaceLabels', 'cidr' (with optional 'except'), "
+                "'apiServer: true', or 'fqdn'"
             )
         if self.namespace is not None and self.namespace_labels is not None:
             raise ValueError("a peer takes 'namespace' or 'namespaceLabels', not both")

@@ -13,7 +13,7 @@ from pydantic import BeforeValidator, Field
 from pydantic_core import PydanticCustomError
 
 from secureai.model.access import Access, AccessRule, Verb
-from secureai.model.base import INT32_MAX, Int, Model, exactly_one
+from secureai.model.base import INT32_MAX, Int, Model, empty_list, exactly_one
 from secureai.model.configmaps import ConfigMap
 from secureai.model.containers import (
     Container,
@@ -24,6 +24,7 @@ from secureai.model.containers import (
     Resources,
 )
 from secureai.model.expect import Expectation
+from secureai.model.include import Include
 from secureai.model.names import DnsLabel, DnsSubdomain, VaultPath
 from secureai.model.network import NetworkRule, Peer
 from secureai.model.ports import Port, PortSpec, Protocol
@@ -60,6 +61,9 @@ class Spec(Model):
     expect: dict[DnsLabel, Expectation] = Field(
         default_factory=dict, description="assertions on the compiled posture, checked by validate"
     )
+    include: list[Include] = Field(
+        default_factory=empty_list, description="files holding the teams' parts of this spec (root spec only)"
+    )
 
     @property
     def minor(self) -> int:
@@ -82,6 +86,7 @@ __all__ = [
     "Generate",
     "HardeningException",
     "HostPath",
+    "Include",
     "Int",
     "KubernetesTarget",
     "Model",

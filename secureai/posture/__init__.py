@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from secureai.compile.plan import Plan
+from secureai.posture.admin_tier import AdminRule, admin_tier
 from secureai.posture.inventory import Inventory, inventory
 from secureai.posture.network import Exposure, Flow, Network, Outside, analyze
 from secureai.posture.privileges import Privileges, privileges
@@ -24,6 +25,7 @@ class Posture:
     network: Network
     privileges: tuple[Privileges, ...]
     inventory: Inventory
+    admin_tier: tuple[AdminRule, ...] = ()  # AdminNetworkPolicy rules (kubernetes.adminNetworkPolicy)
 
 
 def compute_posture(plan: Plan) -> Posture:
@@ -35,10 +37,12 @@ def compute_posture(plan: Plan) -> Posture:
         network=analyze(inv),
         privileges=tuple(privileges(inv, w) for w in inv.workloads),
         inventory=inv,
+        admin_tier=tuple(admin_tier(plan)),
     )
 
 
 __all__ = [
+    "AdminRule",
     "Exposure",
     "Flow",
     "Network",

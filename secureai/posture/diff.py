@@ -58,6 +58,24 @@ def diff_postures(old: Posture, new: Posture) -> list[Change]:
         *_outside(old, new),
         *_exposures(old, new),
         *_privileges(old, new),
+        *_admin_tier(old, new),
+    ]
+
+
+def _admin_tier(old: Posture, new: Posture) -> list[Change]:
+    """An admin-tier Deny gone (kubernetes.adminNetworkPolicy turned off, or a namespace left out):
+    the connections allowed stay the same, but a namespace's own NetworkPolicy can now open them."""
+    kept = {(a.subject, a.direction, a.peers, a.ports) for a in new.admin_tier if a.action == "Deny"}
+    return [
+        Change(
+            "removed-protection",
+            a.subject,
+            f"admin tier no longer denies {'ingress from' if a.direction == 'ingress' else 'egress to'} "
+            f"{a.peers} on {a.ports} (AdminNetworkPolicy {a.policy}): the namespace's NetworkPolicies decide",
+            ("kubernetes",),
+        )
+        for a in old.admin_tier
+        if a.action == "Deny" and (a.subject, a.direction, a.peers, a.ports) not in kept
     ]
 
 

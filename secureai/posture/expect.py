@@ -16,6 +16,7 @@ from secureai.model.expect import Expectation, OnlyReaders, ReachesOnly, Unreach
 from secureai.model.ports import PortSpec
 from secureai.model.spec import Spec
 from secureai.posture import Posture
+from secureai.posture.cilium import FQDN_PEER, fqdn_covers
 from secureai.posture.inventory import Workload
 from secureai.posture.ports import PortSet
 
@@ -54,35 +55,61 @@ def _check(spec: Spec, posture: Posture, name: str, e: Expectation, path: SpecPa
     return _reaches_only(spec, posture, name, e.reaches_only, path)
 
 
+class _Index:
+    """The posture's workloads by name and by namespace, made once per posture: every
+    expectation looks its members up, and scanning every workload for each one made many
+    expectations over many workloads quadratic."""
+
+    def __init__(self, posture: Posture) -> None:
+        self.posture = posture
+        self.by_name: dict[str, list[Workload]] = {}
+        self.by_namespace: dict[str, list[Workload]] = {}
+        for w in posture.inventory.workloads:
+            self.by_name.setdefault(w.name, []).append(w)
+            self.by_namespace.setdefault(w.namespace, []).append(w)
+        self.names = frozenset(self.by_name)
+
+
+_LAST: dict[str, _Index] = {}
+
+
+def _index(posture: Posture) -> _Index:
+    hit = _LAST.get("index")
+    if hit is None or hit.posture is not posture:
+        hit = _Index(posture)
+        _LAST["index"] = hit
+    return hit
+
+
 def _members(spec: Spec, posture: Posture, ws: Workloads, path: SpecPath) -> list[Workload]:
-    workloads = posture.inventory.workloads
+    index = _index(posture)
     if ws.workload is not None:
-        found = [w for w in workloads if w.name == ws.workload]
+        found = index.by_name.get(ws.workload, [])
         if not found:
             raise _Unknown(
                 error(
                     "SA410",
                     f"expectation names workload '{ws.workload}', which the spec does not deploy"
-                    + did_you_mean(ws.workload, [w.name for w in workloads]),
+                    + did_you_mean(ws.workload, index.names),
                     (*path, "workload"),
                 )
             )
-        return found
+        return list(found)
     assert ws.namespace is not None
-    if ws.namespace not in spec.namespaces and not any(w.namespace == ws.namespace for w in workloads):
+    if ws.namespace not in spec.namespaces and ws.namespace not in index.by_namespace:
         raise _Unknown(
             error(
                 "SA411",
                 f"expectation names namespace '{ws.namespace}', which the spec does not have"
-                + did_you_mean(ws.namespace, list(spec.namespaces)),
+                + did_you_mean(ws.namespace, spec.namespaces),
                 (*path, "namespace"),
             )
         )
-    return [w for w in workloads if w.namespace == ws.namespace]
+    return list(index.by_namespace.get(ws.namespace, []))
 
 
 def _workload_names(posture: Posture, names: list[str], path: SpecPath) -> set[str]:
-    known = {w.name for w in posture.inventory.workloads}
+    known = _index(posture).names
     for index, n in enumerate(names):
         if n not in known:
             raise _Unknown(
@@ -107,7 +134,7 @@ def _only_readers(
                 error(
                     "SA412",
                     f"expectation names secret '{e.secret}', which the spec does not declare"
-                    + did_you_mean(e.secret, list(spec.secrets)),
+                    + did_you_mean(e.secret, spec.secrets),
                     (*path, "secret"),
                 )
             )
@@ -115,7 +142,7 @@ def _only_readers(
             raise _Unknown(
                 error(
                     "SA412",
-                    f"secret '{e.secret}' has no key '{e.key}'" + did_you_mean(e.key, list(secret.data)),
+                    f"secret '{e.secret}' has no key '{e.key}'" + did_you_mean(e.key, secret.data),
                     (*path, "key"),
                 )
             )
@@ -134,7 +161,7 @@ def _only_readers(
                 error(
                     "SA413",
                     f"expectation names Vault path '{e.vault}', which vaultSecrets does not declare"
-                    + did_you_mean(e.vault, list(spec.vault_secrets)),
+                    + did_you_mean(e.vault, spec.vault_secrets),
                     (*path, "vault"),
                 )
             )
@@ -205,6 +232,8 @@ def _covered_outside(peer: str, ports: PortSet | None, e: ReachesOnly) -> bool:
         if ports is not None and not wanted.covers(ports):
             continue
         if d.namespace is not None and peer.endswith(f" in namespace {d.namespace}"):
+            return True
+        if d.fqdn is not None and peer.startswith(FQDN_PEER) and fqdn_covers(d.fqdn, peer[len(FQDN_PEER) :]):
             return True
         if d.cidr is not None:
             first = peer.split(" ", 1)[0]

@@ -89,6 +89,7 @@ class Inventory:
     accounts: dict[tuple[str, str], Manifest] = field(default_factory=dict)
     network_policies: list[Resource] = field(default_factory=list)
     calico_policies: list[Resource] = field(default_factory=list)
+    cilium_policies: list[Resource] = field(default_factory=list)
     roles: dict[tuple[str | None, str], Resource] = field(default_factory=dict)
     bindings: list[Resource] = field(default_factory=list)
     vault_secrets: list[Resource] = field(default_factory=list)
@@ -158,6 +159,10 @@ def inventory(plan: Plan) -> Inventory:
             "NetworkPolicy",
         ):
             inv.calico_policies.append(r)
+        elif kind in ("CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy") and m.get(
+            "apiVersion", ""
+        ).startswith("cilium.io"):
+            inv.cilium_policies.append(r)
         elif kind in ("Role", "ClusterRole"):
             inv.roles[(ns if kind == "Role" else None, meta["name"])] = r
         elif kind in ("RoleBinding", "ClusterRoleBinding"):

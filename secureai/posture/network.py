@@ -1,4 +1,4 @@
-"""Who may connect to whom: NetworkPolicy (and Calico) semantics over the compiled policies.
+"""Who may connect to whom: NetworkPolicy (Calico, Cilium) semantics over the compiled policies.
 
 For every pair of workloads the Plan deploys, the ports a connection is allowed on are those
 the source's egress allows *and* the target's ingress allows. A direction no policy selects is
@@ -7,7 +7,10 @@ may do. With Calico, policies are evaluated by `order` (Kubernetes ones at 1000)
 wins, and a pod that some policy selects is denied whatever no rule matched. Pods are matched
 by selectors only: an `ipBlock` or Calico `nets` never stands for a pod (pod addresses are not
 known before they run, and network-config-analyzer reads them the same way). Named ports are
-resolved on the pod that receives the connection.
+resolved on the pod that receives the connection. CiliumNetworkPolicies are read like
+NetworkPolicies (an endpoint some policy selects in a direction is isolated there, and the union
+of the allowing rules is what passes) with Cilium's selectors, entities and domains
+(posture/cilium.py).
 
 Peers that are not workloads of this Plan (CIDRs, DNS, the API server, other namespaces) are
 listed per workload as "outside" allowances, with the policy that allows them.
@@ -22,6 +25,15 @@ from typing import Any, Literal
 
 from secureai.diagnostics import SpecPath
 from secureai.posture.calico import calico_matches, calico_ports
+from secureai.posture.cilium import (
+    API_SERVER_PEER,
+    FQDN_PEER,
+    NAMESPACE_KEY,
+    endpoint_labels,
+    k8s_style_ports,
+    names_namespace,
+    plain_selector,
+)
 from secureai.posture.inventory import NAMESPACE_NAME, Inventory, Workload, selector_matches, selector_text
 from secureai.posture.ports import MAX_PORT, PROTOCOLS, PortSet
 
@@ -151,10 +163,20 @@ class _Analyzer:
         for r in inv.calico_policies:
             self.policies.append(self._calico(r.properties))
             self.origins[self.policies[-1][2]] = r.source
+        for r in inv.cilium_policies:
+            self.policies.append(self._cilium(r.properties))
+            self.origins[self.policies[-1][2]] = r.source
         self.k8s_by_ns: dict[str, list[tuple[Mapping[str, Any], dict[Direction, list[_Rule]], str]]] = {}
-        self.calico_policies = [p for p in self.policies if p[0]["kind"] == "calico"]
+        # Calico's, and Cilium's cluster-wide ones: they may select pods of any namespace.
+        self.calico_policies = [
+            p
+            for p in self.policies
+            if p[0]["kind"] == "calico" or (p[0]["kind"] == "cilium" and p[0]["namespace"] is None)
+        ]
         for policy in self.policies:
-            if policy[0]["kind"] == "k8s":
+            if policy[0]["kind"] == "k8s" or (
+                policy[0]["kind"] == "cilium" and policy[0]["namespace"] is not None
+            ):
                 self.k8s_by_ns.setdefault(policy[0]["namespace"], []).append(policy)
 
     # ---------------------------------------------------------------- Kubernetes policies
@@ -272,6 +294,83 @@ class _Analyzer:
             where = f"namespace {named[1]}"
         return matched, [f"{_calico_pods(sel)} in {where}"]
 
+    # ---------------------------------------------------------------- Cilium policies
+
+    def _cilium(self, m: Mapping[str, Any]) -> tuple[Mapping[str, Any], dict[Direction, list[_Rule]], str]:
+        ns = m["metadata"].get("namespace")  # None: a CiliumClusterwideNetworkPolicy
+        name = (
+            f"{m['kind']} {m['metadata']['name']}"
+            if ns is None
+            else f"{m['kind']} {ns}/{m['metadata']['name']}"
+        )
+        spec = m.get("spec", {})
+        rules: dict[Direction, list[_Rule]] = {}
+        for direction, side in (("ingress", "from"), ("egress", "to")):
+            out = []
+            for entry in spec.get(direction, []) or []:
+                matched, outside = self._cilium_peers(ns, entry, side)
+                ports = k8s_style_ports(entry.get("toPorts"))
+                known = (
+                    None
+                    if any(isinstance(p.get("port"), str) for p in ports or [])
+                    else k8s_ports(ports, None)
+                )
+                out.append(
+                    _Rule(name, K8S_ORDER, "Allow", matched, ports, None, outside, _ports_text(ports), known)
+                )
+            rules[direction] = out  # type: ignore[index]
+        deny = spec.get("enableDefaultDeny") or {}
+        types = [
+            d.capitalize()
+            for d in ("ingress", "egress")
+            if deny.get(d, bool(spec.get(d) or spec.get(f"{d}Deny")))
+        ]
+        selects = {
+            "kind": "cilium",
+            "namespace": ns,
+            "selector": plain_selector(spec.get("endpointSelector") or {}),
+            "types": types,
+        }
+        return selects, rules, name
+
+    def _cilium_labels(self, w: Workload) -> dict[str, str]:
+        return endpoint_labels(w.labels, w.namespace, self.ns_labels[w.namespace])
+
+    def _cilium_peers(
+        self, ns: str | None, entry: Mapping[str, Any], side: str
+    ) -> tuple[frozenset[str], list[str]]:
+        matched: set[str] = set()
+        outside: list[str] = []
+        for raw in entry.get(f"{side}Endpoints", []) or []:
+            sel = plain_selector(raw)
+            anywhere = names_namespace(sel) or ns is None  # cluster-wide: every namespace
+            for n, ws in self.by_ns.items():
+                if anywhere or n == ns:
+                    matched.update(w.id for w in ws if selector_matches(sel, self._cilium_labels(w)))
+            only = sel.get("matchLabels", {}).get(NAMESPACE_KEY, ns if not anywhere else None)
+            rest = {k: v for k, v in sel.get("matchLabels", {}).items() if k != NAMESPACE_KEY}
+            pods = _pods({"matchLabels": rest} if rest else None)
+            if only is None:
+                outside.append(f"{pods} in namespaces {selector_text(sel)}")
+            elif not self.inv.declared(str(only)):
+                outside.append(f"{pods} in namespace {only}")
+        for block in entry.get(f"{side}CIDRSet", []) or []:
+            text = str(block.get("cidr"))
+            if block.get("except"):
+                text += " except " + ", ".join(block["except"])
+            outside.append(text)
+        outside += [str(c) for c in entry.get(f"{side}CIDR", []) or []]
+        for entity in entry.get(f"{side}Entities", []) or []:
+            if entity in ("all", "cluster"):
+                matched.update(self.all_ids)
+            outside.append(API_SERVER_PEER if entity == "kube-apiserver" else f"entity {entity}")
+        for fqdn in entry.get("toFQDNs", []) or [] if side == "to" else []:
+            outside.append(FQDN_PEER + str(fqdn.get("matchName") or fqdn.get("matchPattern")))
+        peer_keys = [k for k in entry if k.startswith(side) or k == "toFQDNs"]
+        if not peer_keys and entry.get("toPorts"):
+            return self.all_ids, ["anywhere"]  # an L4-only rule: any peer on those ports
+        return frozenset(matched), outside
+
     # ---------------------------------------------------------------- evaluation
 
     def _selects(self, selects: Mapping[str, Any], w: Workload, direction: Direction) -> bool:
@@ -280,6 +379,11 @@ class _Analyzer:
         if selects["kind"] == "k8s":
             return bool(
                 selects["namespace"] == w.namespace and selector_matches(selects["selector"], w.labels)
+            )
+        if selects["kind"] == "cilium":
+            return bool(
+                selects["namespace"] in (None, w.namespace)
+                and selector_matches(selects["selector"], self._cilium_labels(w))
             )
         if selects["namespace"] is not None and selects["namespace"] != w.namespace:
             return False

@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from secureai.posture import Posture, Reader
+from secureai.posture import AdminRule, Posture, Reader
 from secureai.posture.privileges import Privileges
 
 
@@ -41,6 +41,25 @@ def as_text(p: Posture) -> str:
         for o in p.network.outside
     ]
     out += table(["WORKLOAD", "", "PEER", "PORTS", "ALLOWED BY"], rows) if rows else ["(none)"]
+    if p.admin_tier:
+        out += [
+            "",
+            "# Network: admin tier (AdminNetworkPolicy; Deny and Allow no NetworkPolicy overrides)",
+            "",
+        ]
+        rows = [
+            [
+                a.policy,
+                str(a.priority),
+                a.subject,
+                "in from" if a.direction == "ingress" else "out to",
+                a.action,
+                a.peers,
+                a.ports,
+            ]
+            for a in p.admin_tier
+        ]
+        out += table(["POLICY", "PRIORITY", "SUBJECT", "", "ACTION", "PEERS", "PORTS"], rows)
     out += ["", "# Services in front of workloads", ""]
     rows = [[e.workload, e.service, e.type, e.ports] for e in p.network.services]
     out += table(["WORKLOAD", "SERVICE", "TYPE", "PORTS"], rows) if rows else ["(none)"]
@@ -116,6 +135,20 @@ def as_data(p: Posture) -> dict[str, Any]:
             ],
         },
         "privileges": [_privileges(x) for x in p.privileges],
+        # Only with kubernetes.adminNetworkPolicy: the documents of specs without it are unchanged.
+        **({"adminTier": [_admin(a) for a in p.admin_tier]} if p.admin_tier else {}),
+    }
+
+
+def _admin(a: AdminRule) -> dict[str, Any]:
+    return {
+        "policy": a.policy,
+        "priority": a.priority,
+        "subject": a.subject,
+        "direction": a.direction,
+        "action": a.action,
+        "peers": a.peers,
+        "ports": a.ports,
     }
 
 

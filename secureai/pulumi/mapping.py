@@ -111,7 +111,13 @@ def _typed_target(token: str, module_name: str, cls_name: str, style: str) -> Ta
     return Target(token, cls, style, _init_params(cls))
 
 
+# Groups under k8s.io that Kubernetes itself does not serve: CRDs (sigs.k8s.io network-policy-api).
+CRD_GROUPS_UNDER_K8S_IO = frozenset({"policy.networking.k8s.io"})
+
+
 def _is_builtin_group(group: str) -> bool:
+    if group in CRD_GROUPS_UNDER_K8S_IO:
+        return False
     return "." not in group or group.endswith(".k8s.io")
 
 

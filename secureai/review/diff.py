@@ -40,6 +40,8 @@ class PostureDiff:
     changes: list[Change]
     # Where in the new spec each change comes from (the rule, grant or workload), by id(change).
     positions: Mapping[int, Position | None] = field(default_factory=dict)
+    # For a composed spec, the included file a change comes from (absent: the root file).
+    files: Mapping[int, str] = field(default_factory=dict)
 
     def failing(self, fail_on: Sequence[str]) -> list[Change]:
         wanted = set(WIDENING) if "any" in fail_on else set(fail_on)
@@ -106,10 +108,17 @@ def diff_specs(old: str, new: str, environ: Mapping[str, str] | None = None) -> 
         after = _posture(new, new_path, environ)
     assert before.posture is not None and after.posture is not None
     changes = diff_postures(before.posture, after.posture)
-    where = {}
+    where: dict[int, Position | None] = {}
+    files: dict[int, str] = {}
     if after.document is not None:
-        where = {id(c): after.document.source_map.locate(c.origin) for c in changes if c.origin}
-    return PostureDiff(old, new, changes, where)
+        sources = after.document.source_map
+        for c in changes:
+            if c.origin:
+                file, where[id(c)] = sources.place(c.origin)
+                if file != sources.file:  # from an included file: shown beside the root as named
+                    root_dir = os.path.dirname(sources.file)
+                    files[id(c)] = os.path.join(os.path.dirname(_named(new)), os.path.relpath(file, root_dir))
+    return PostureDiff(old, new, changes, where, files)
 
 
 # ----------------------------------------------------------------------------- output
@@ -130,14 +139,19 @@ def as_text(d: PostureDiff) -> str:
     return "\n".join(lines)
 
 
-def _file(d: PostureDiff) -> str:
-    """The new side's file as the user named it (without an @REV)."""
-    return d.new.rpartition("@")[0] if "@" in d.new and not Path(d.new).exists() else d.new
+def _named(side: str) -> str:
+    """A side's file as the user named it (without an @REV)."""
+    return side.rpartition("@")[0] if "@" in side and not Path(side).exists() else side
+
+
+def _file(d: PostureDiff, c: Change | None = None) -> str:
+    """The new side's file a change comes from: the root as named, or the part it included."""
+    return d.files.get(id(c), _named(d.new)) if c is not None else _named(d.new)
 
 
 def _at(d: PostureDiff, c: Change) -> str:
     where = d.positions.get(id(c))
-    return f"  ({_file(d)}:{where.line})" if where else ""
+    return f"  ({_file(d, c)}:{where.line})" if where else ""
 
 
 def _md(text: str) -> str:
@@ -157,7 +171,9 @@ def as_markdown(d: PostureDiff) -> str:
     for c in [*widening, *narrowing]:
         mark = "widens" if c.widens else "narrows"
         where = d.positions.get(id(c))
-        line = f"line {where.line}" if where else ""
+        line = ""
+        if where is not None:
+            line = f"{d.files[id(c)]}:{where.line}" if id(c) in d.files else f"line {where.line}"
         lines.append(f"| {mark} | {KINDS[c.kind][2]} | `{_md(c.subject)}` | {_md(c.detail)} | {line} |")
     return "\n".join(lines)
 
@@ -185,7 +201,7 @@ def as_sarif(d: PostureDiff, fail_on: Sequence[str]) -> str:
             Severity.ERROR if id(c) in failing else Severity.WARNING,
             c.code,
             f"{KINDS[c.kind][2]}: {c.subject}: {c.detail}",
-            file=file,
+            file=d.files.get(id(c), file),
             position=d.positions.get(id(c)),
         )
         for c in d.changes

@@ -19,7 +19,14 @@ from .harness import ControlPlane, HarnessError
 from .kubeapi import KubeClient
 from .operator_apis import serve_calico_v1_crds, serve_real_crds
 from .pulumi_engine import pulumi_engine
-from .toolchain import OperatorCrds, calico_crds, engine_required, external_secrets_crds, kube_toolchain
+from .toolchain import (
+    OperatorCrds,
+    calico_crds,
+    cilium_crds,
+    engine_required,
+    external_secrets_crds,
+    kube_toolchain,
+)
 from .vault_auth import KubeAuth, configure_kubernetes_auth
 
 _running: list[ControlPlane] = []
@@ -60,8 +67,8 @@ def kube(control_plane: ControlPlane) -> KubeClient:
 
 @pytest.fixture(scope="session")
 def operator_apis(control_plane: ControlPlane) -> OperatorCrds:
-    """The External Secrets Operator's real CRDs, installed for the rest of the session."""
-    need(external_secrets_crds().missing_reason())
+    """The External Secrets Operator's and Cilium's real CRDs, installed for the rest of the session."""
+    need(external_secrets_crds().missing_reason() or cilium_crds().missing_reason())
     return serve_real_crds(control_plane.client())
 
 

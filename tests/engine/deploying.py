@@ -23,7 +23,7 @@ from vault_server import BaoServer
 from .harness import CONTEXT, NODE, ControlPlane
 from .kubeapi import KubeClient
 from .pulumi_engine import pulumi_engine
-from .specs import retarget
+from .specs import bring_parts, retarget
 
 PASSPHRASE = "engine-tests-passphrase"
 CANARY = "canary-db-password-7f3c9e1a"  # DB_PASSWORD: must reach the cluster, never the state
@@ -32,6 +32,7 @@ STAND_IN_ENV = {
     "DB_PASSWORD": CANARY,
     "SERVING_API_KEY": "engine-tests-serving-api-key",
     "HF_TOKEN": "engine-tests-hf-token",
+    "WANDB_API_KEY": "engine-tests-wandb-api-key",
     "REGISTRY_AUTH_JSON": json.dumps({"auths": {"registry.example.com": {"auth": "ZW5naW5lOnRlc3Rz"}}}),
 }
 # Where the Kubernetes API keeps what Secret.stringData wrote (stringData is write-only).
@@ -117,6 +118,7 @@ def edit_spec(spec: Path, edit: Any, into: Path) -> Path:
     files = spec.parent / "files"
     if files.exists() and not (into / "files").exists():
         (into / "files").symlink_to(files.resolve())
+    bring_parts(spec, into)
     return out
 
 

@@ -5,6 +5,13 @@
   scripts/engine/fetch-crds.sh (version in engine/crds/versions.env). Installed once per
   session: a rendered ExternalSecret or SecretStore is then validated by the API server like a
   core object, unknown fields and wrong types refused.
+- Cilium (`cilium.io/v2`): its REAL CiliumNetworkPolicy and CiliumClusterwideNetworkPolicy CRDs,
+  fetched from Cilium's Go module the same way, installed with the External Secrets ones (when
+  fetched: the fixture that needs them says so), so the rendered CiliumNetworkPolicies of
+  `networkPlugin: cilium` are validated by the API server against Cilium's schema.
+- network-policy-api (`policy.networking.k8s.io/v1alpha1`): the REAL AdminNetworkPolicy and
+  BaselineAdminNetworkPolicy CRDs of sigs.k8s.io/network-policy-api v0.1.7 (standard channel),
+  fetched and installed the same way, for `kubernetes.adminNetworkPolicy`.
 - Calico (`projectcalico.org/v3`): no real schema is obtainable (see NOT_SERVED in specs.py), so
   a SCHEMALESS stand-in CRD of that group and version lets the life-cycle tests apply the rendered
   GlobalNetworkPolicy; it proves nothing about its fields, and it is served only while a test
@@ -22,7 +29,7 @@ from typing import Any
 import yaml
 
 from .kubeapi import KubeClient
-from .toolchain import OperatorCrds, calico_crds, external_secrets_crds
+from .toolchain import OperatorCrds, calico_crds, cilium_crds, external_secrets_crds, network_policy_api_crds
 
 CRD_API = "apiextensions.k8s.io/v1"
 
@@ -100,9 +107,13 @@ def install(kube: KubeClient, crds: list[dict[str, Any]], what: str) -> None:
 
 
 def serve_real_crds(kube: KubeClient) -> OperatorCrds:
-    """Install the External Secrets Operator's real CRDs (the caller checked they are fetched)."""
+    """Install the External Secrets Operator's real CRDs (the caller checked they are fetched),
+    and Cilium's network policy CRDs and network-policy-api's when they are fetched."""
     crds = external_secrets_crds()
     install(kube, real_crds(crds), f"{crds.name} {crds.version}")
+    for more in (cilium_crds(), network_policy_api_crds()):
+        if more.missing_reason() is None:
+            install(kube, real_crds(more), f"{more.name} {more.version}")
     return crds
 
 

@@ -4,6 +4,7 @@ compiled with stand-in values, rendered to the manifests `secureai render` write
 from __future__ import annotations
 
 import re
+import shutil
 from collections import ChainMap
 from collections.abc import Mapping
 from pathlib import Path
@@ -18,7 +19,8 @@ from secureai.render.kubernetes import TEMPLATES, kubernetes_files, to_yaml
 from .toolchain import minor_of
 
 SPECS = Path(__file__).resolve().parents[2] / "specs"
-EXAMPLES = sorted(SPECS.glob("*.yaml"))
+# The bundled examples: every spec in specs/, and the composed organisation in specs/org/.
+EXAMPLES = [*sorted(SPECS.glob("*.yaml")), SPECS / "org" / "secureai.yaml"]
 OLDEST_SERVABLE = (1, 25)  # PodSecurityPolicy (policy/v1beta1) was removed in 1.25
 # The version quoted either way (a spec written by yaml.safe_dump has single quotes).
 _BLOCK = re.compile(
@@ -78,7 +80,18 @@ def retarget(spec: Path, version: str, into: Path) -> Path:
     copy.write_text(new, encoding="utf-8")
     if (spec.parent / "files").is_dir() and not (into / "files").exists():
         (into / "files").symlink_to(spec.parent / "files")
+    bring_parts(spec, into)
     return copy
+
+
+def bring_parts(spec: Path, into: Path) -> None:
+    """A composed spec's folders of included files, copied beside its copy (a link would resolve
+    outside the root's directory, which the composer refuses)."""
+    if "\ninclude:" not in "\n" + spec.read_text(encoding="utf-8"):
+        return
+    for child in spec.parent.iterdir():
+        if child.is_dir() and child.name != "files" and not (into / child.name).exists():
+            shutil.copytree(child, into / child.name)
 
 
 def compiled_at(spec: Path, version: str, into: Path, environ: Mapping[str, str] | None = None) -> Compiled:

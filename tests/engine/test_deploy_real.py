@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import base64
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +45,8 @@ from .deploying import (
 from .harness import ControlPlane
 from .kubeapi import KubeClient
 from .operator_apis import remove_stand_ins, serve_stand_ins
-from .specs import EXAMPLES, compiled_at, rendered
+from .s3 import MotoS3, moto_fixture
+from .specs import EXAMPLES, SPECS, compiled_at, rendered
 from .vault_auth import configure_kubernetes_auth
 
 pytestmark = pytest.mark.engine
@@ -124,7 +125,54 @@ def test_example_lifecycle_through_the_real_engine(
     deployer = deployer_for(control_plane, pulumi_home, tmp_path, bao if vault_part else None)
 
     with room_for(kube, objects, f"pv-{example.stem}"):
-        _lifecycle(kube, deployer, spec, objects, vault, vault_part, bao, tmp_path)
+        _lifecycle(kube, deployer, spec, objects, vault, vault_part, bao, tmp_path, _local_state(tmp_path))
+
+
+def _local_state(tmp_path: Path) -> Callable[[], str]:
+    def read() -> str:
+        return "".join(p.read_text(encoding="utf-8") for p in (tmp_path / "state").rglob("*.json"))
+
+    return read
+
+
+@pytest.fixture
+def moto(tmp_path: Path) -> Iterator[MotoS3]:
+    yield from moto_fixture(tmp_path / "moto.log")
+
+
+def test_the_composed_org_example_on_an_s3_backend(
+    control_plane: ControlPlane,
+    kube: KubeClient,
+    stand_in_apis: None,
+    pulumi_home: Path,
+    bao: BaoServer,
+    vault: Any,
+    moto: MotoS3,
+    tmp_path: Path,
+) -> None:
+    """specs/org (a root and three teams' files) through the same life cycle, its state in an
+    S3-compatible bucket (moto on 127.0.0.1), as a platform team would keep it."""
+    example = SPECS / "org" / "secureai.yaml"
+    minor = control_plane.minor
+    spec = for_this_cluster(example, minor, tmp_path / "spec", bao)
+    assert (spec.parent / "teams" / "ml.yaml").is_file()  # the parts came along
+    compiled = compiled_at(spec, minor, tmp_path / "render", {"VAULT_ADDR": bao.address})
+    objects = [m for _, _, m in rendered(compiled)]
+    vault_part = compiled.plan.of_provider("vault")
+    for mount in {r.properties["backend"] for r in vault_part if r.type == AUTH_ROLE}:
+        configure_kubernetes_auth(vault, control_plane, mount)
+    local = deployer_for(control_plane, pulumi_home, tmp_path, bao)
+    team = Deployer({**local.env, **moto.env}, local.work_dir, moto.backend("org"))
+
+    def bucket_state() -> str:
+        blobs = moto.objects("org")
+        assert any(key.endswith(".json") for key in blobs), sorted(blobs)
+        return "".join(blob.decode(errors="replace") for blob in blobs.values())
+
+    with room_for(kube, objects, "pv-org-s3"):
+        _lifecycle(kube, team, spec, objects, vault, vault_part, bao, tmp_path, bucket_state)
+    assert not [p for p in (tmp_path / "state").rglob("*") if p.is_file()], "state went to local files"
+    assert any("/org/" in key or key.startswith("org/") for key in moto.keys("org")), moto.keys()
 
 
 def _lifecycle(
@@ -136,6 +184,7 @@ def _lifecycle(
     vault_part: list[Resource],
     bao: BaoServer,
     tmp_path: Path,
+    state_text: Callable[[], str],
 ) -> None:
     # preview lists one create per rendered object (plus the component and its provider)
     creates = Counter(c["type"].rsplit(":", 1)[-1] for c in deployer.changes(spec) if c["op"] == "create")
@@ -152,7 +201,7 @@ def _lifecycle(
     assert {r.type for r in vault_part} <= {KV_SECRET, POLICY, AUTH_ROLE}
     missing = [r.key for r in vault_part if not _in_vault(vault, r)]
     assert missing == [], f"not in Vault after apply: {missing}"
-    state = "".join(p.read_text(encoding="utf-8") for p in (tmp_path / "state").rglob("*.json"))
+    state = state_text()
     assert CANARY not in state
     assert f'"{bao.token}"' not in state  # the provider reads VAULT_TOKEN from its environment
 

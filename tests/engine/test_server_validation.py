@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cilium_oracle import MIXED
 
 from .deploying import edit_spec
 from .harness import ControlPlane
@@ -319,3 +320,138 @@ def test_calicos_schema_refuses_a_policy_spec_that_does_not_fit(
     reply = kube.apply(bad, dry_run=True)
     assert not reply.ok, f"a policy with {wrong} accepted: {bad}"
     assert words in reply.message, (reply.status, reply.message)
+
+
+# ----------------------------------------------------------------------------- Cilium
+
+CILIUM = "cilium.io"
+CILIUM_SPEC = SPECS / "llm-platform-cilium.yaml"
+
+
+def test_the_cilium_crds_are_the_real_ones(kube: KubeClient, operator_apis: OperatorCrds) -> None:
+    """What serves cilium.io/v2 here is Cilium's schema, not a schemaless stand-in."""
+    for plural in ("ciliumnetworkpolicies", "ciliumclusterwidenetworkpolicies"):
+        reply = kube.get(CRD_API, "CustomResourceDefinition", f"{plural}.{CILIUM}")
+        assert reply.ok, f"{plural}: HTTP {reply.status}: {reply.message}"
+        (v2,) = [v for v in reply.body["spec"]["versions"] if v["name"] == "v2"]
+        assert v2["served"] and v2["storage"], plural
+        spec = v2["schema"]["openAPIV3Schema"]["properties"]["spec"]
+        assert "x-kubernetes-preserve-unknown-fields" not in spec, plural
+        egress = spec["properties"]["egress"]["items"]["properties"]
+        assert {"toEndpoints", "toEntities", "toFQDNs", "toCIDRSet", "toPorts"} <= set(egress), plural
+
+
+def _on_cilium(data: dict[str, Any]) -> None:
+    data["kubernetes"]["networkPlugin"] = "cilium"
+
+
+def _cilium_policies(minor: str, into: Path) -> dict[str, tuple[str, dict[str, Any]]]:
+    """Every example rendered with `networkPlugin: cilium` (llm-platform-cilium with its domains)
+    and cilium_oracle.MIXED (every kind of peer): file -> (text, manifest) of each
+    Cilium policy and each Namespace."""
+    found = {}
+    mixed = into / "mixed" / "mixed.yaml"
+    mixed.parent.mkdir(parents=True)
+    mixed.write_text(MIXED, encoding="utf-8")
+    for spec in [*EXAMPLES, mixed]:
+        source = (
+            spec if spec in (CILIUM_SPEC, mixed) else edit_spec(spec, _on_cilium, into / "spec" / spec.stem)
+        )
+        for name, text, manifest in rendered(compiled_at(source, minor, into / "render" / spec.stem)):
+            if manifest["kind"] in ("CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy", "Namespace"):
+                found[f"{spec.stem}/{name}"] = (text, manifest)
+    return found
+
+
+def test_every_example_on_cilium_passes_ciliums_schema(
+    control_plane: ControlPlane, kube: KubeClient, operator_apis: OperatorCrds, tmp_path: Path
+) -> None:
+    """Every CiliumNetworkPolicy and CiliumClusterwideNetworkPolicy the cilium backend renders
+    for the examples (selectors by namespace label, CIDR sets with except, entities, domains,
+    named ports, port ranges, the DNS rule) passes server-side apply against Cilium's real
+    CRDs, strictly."""
+    objects = _cilium_policies(control_plane.minor, tmp_path)
+    policies = [m for _, m in objects.values() if m["kind"] != "Namespace"]
+    assert len(policies) >= 40, len(policies)
+    assert {m["kind"] for m in policies} == {"CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy"}
+    text = repr(policies)
+    for needed in ("toFQDNs", "toEntities", "toCIDRSet", "except", "matchExpressions", "rules"):
+        assert needed in text, needed
+    failures = []
+    for name, (text, manifest) in sorted(objects.items(), key=lambda kv: kv[1][1]["kind"] != "Namespace"):
+        reply = kube.apply_yaml(text, manifest, dry_run=manifest["kind"] != "Namespace")
+        if not reply.ok:
+            failures.append(f"{name}: HTTP {reply.status}: {reply.message}")
+    assert failures == []
+
+
+def _cilium_probe(minor: str, into: Path) -> dict[str, Any]:
+    (manifest,) = [
+        m
+        for _, _, m in rendered(compiled_at(CILIUM_SPEC, minor, into))
+        if m["kind"] == "CiliumNetworkPolicy"
+        and m["metadata"]["name"] == "model-hub-egress"
+        and m["metadata"]["namespace"] == "llm-serving"
+    ]
+    return {**copy.deepcopy(manifest), "metadata": {**manifest["metadata"], "namespace": PROBE_NAMESPACE}}
+
+
+def _egress(edit: Callable[[dict[str, Any]], None]) -> Callable[[dict[str, Any]], None]:
+    def on_rule(manifest: dict[str, Any]) -> None:
+        edit(manifest["spec"]["egress"][0])
+
+    return on_rule
+
+
+# (what is wrong, edit, the server's words on server-side apply, on create)
+CILIUM_BROKEN = [
+    (
+        "unknown field",
+        _egress(lambda rule: rule.update(toFQDN=rule.pop("toFQDNs"))),
+        ".spec.egress[0].toFQDN: field not declared in schema",
+        'unknown field "spec.egress[0].toFQDN"',
+    ),
+    (
+        "wrong type",
+        _egress(lambda rule: rule["toPorts"][0]["ports"][0].update(port=443)),
+        ".spec.egress[0].toPorts[0].ports[0].port: expected string, got",
+        'spec.egress[0].toPorts[0].ports[0].port: Invalid value: "integer"',
+    ),
+    (
+        "outside the enum",
+        _egress(lambda rule: rule.update(toEntities=["apiserver"])),
+        'spec.egress[0].toEntities[0]: Unsupported value: "apiserver"',
+        'spec.egress[0].toEntities[0]: Unsupported value: "apiserver"',
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("wrong", "edit", "on_apply", "on_create"),
+    CILIUM_BROKEN,
+    ids=[w.replace(" ", "-") for w, *_ in CILIUM_BROKEN],
+)
+def test_the_server_refuses_a_cilium_policy_that_does_not_fit_the_schema(
+    control_plane: ControlPlane,
+    kube: KubeClient,
+    operator_apis: OperatorCrds,
+    wrong: str,
+    edit: Callable[[dict[str, Any]], None],
+    on_apply: str,
+    on_create: str,
+    tmp_path: Path,
+) -> None:
+    """A negative control: the rendered policy passes, the same policy made wrong is refused."""
+    good = _cilium_probe(control_plane.minor, tmp_path)
+    kube.apply_ok({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": PROBE_NAMESPACE}})
+    for verb in (kube.apply, kube.create):
+        reply = verb(good, dry_run=True)
+        assert reply.ok, f"as rendered, {verb.__name__}: HTTP {reply.status}: {reply.message}"
+    bad = copy.deepcopy(good)
+    edit(bad)
+    applied, created = kube.apply(bad, dry_run=True), kube.create(bad, dry_run=True)
+    assert not applied.ok and not created.ok, f"a policy with {wrong} accepted: {bad}"
+    assert (on_apply in applied.message, on_create in created.message) == (True, True), (
+        applied.message,
+        created.message,
+    )

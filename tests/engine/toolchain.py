@@ -163,6 +163,32 @@ def external_secrets_crds() -> OperatorCrds:
     )
 
 
+def cilium_crds() -> OperatorCrds:
+    """Cilium's cilium.io/v2 CiliumNetworkPolicy and CiliumClusterwideNetworkPolicy CRDs."""
+    version = pinned("CILIUM_VERSION", CRDS_VERSIONS_ENV)
+    return OperatorCrds(
+        "cilium",
+        version,
+        engine_cache() / f"cilium-crds-{version}",
+        ("ciliumnetworkpolicies.yaml", "ciliumclusterwidenetworkpolicies.yaml"),
+    )
+
+
+def network_policy_api_crds() -> OperatorCrds:
+    """sigs.k8s.io network-policy-api's AdminNetworkPolicy and BaselineAdminNetworkPolicy CRDs
+    (policy.networking.k8s.io/v1alpha1, standard channel)."""
+    version = pinned("NETWORK_POLICY_API_VERSION", CRDS_VERSIONS_ENV)
+    return OperatorCrds(
+        "network-policy-api",
+        version,
+        engine_cache() / f"network-policy-api-crds-{version}",
+        (
+            "policy.networking.k8s.io_adminnetworkpolicies.yaml",
+            "policy.networking.k8s.io_baselineadminnetworkpolicies.yaml",
+        ),
+    )
+
+
 def calico_crds() -> OperatorCrds:
     """Calico's crd.projectcalico.org/v1 GlobalNetworkPolicy CRD (not projectcalico.org/v3: see
     engine/crds/versions.env): its `spec` schema is generated from v3's Go type."""

@@ -6,8 +6,11 @@ policies, workloads; within a group, spec order. Pure: no I/O, no Pulumi.
 
 from __future__ import annotations
 
+from secureai.compile.kubernetes.admin_tier import compile_admin_tier
 from secureai.compile.kubernetes.calico import compile_calico
+from secureai.compile.kubernetes.cilium import compile_cilium
 from secureai.compile.kubernetes.configmaps import compile_config_maps
+from secureai.compile.kubernetes.images import compile_images
 from secureai.compile.kubernetes.namespaces import compile_namespaces
 from secureai.compile.kubernetes.network import compile_network, network_diagnostics
 from secureai.compile.kubernetes.profiles import (
@@ -15,6 +18,7 @@ from secureai.compile.kubernetes.profiles import (
     compile_profile_rbac,
     with_implicit_profile,
 )
+from secureai.compile.kubernetes.quota import compile_quota
 from secureai.compile.kubernetes.rbac import compile_access, compile_service_accounts
 from secureai.compile.kubernetes.secrets import compile_secrets
 from secureai.compile.kubernetes.vault_delivery import compile_vault_delivery
@@ -30,7 +34,9 @@ def compile_kubernetes(spec: Spec) -> Result[list[Resource]]:
     workloads, diagnostics = compile_workloads(spec)
     resources = [
         *compile_namespaces(spec),
+        *compile_quota(spec),
         *compile_profile_policies(spec),
+        *compile_images(spec),
         *compile_service_accounts(spec),
         *compile_secrets(spec),
         *compile_vault_delivery(spec),
@@ -40,6 +46,8 @@ def compile_kubernetes(spec: Spec) -> Result[list[Resource]]:
         *compile_network(spec),
         *compile_vault_egress(spec),
         *compile_calico(spec),
+        *compile_cilium(spec),
+        *compile_admin_tier(spec),
         *workloads,
     ]
     return Result(resources, [*network_diagnostics(spec), *vault_egress_diagnostics(spec), *diagnostics])

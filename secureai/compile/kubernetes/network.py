@@ -17,7 +17,7 @@ from secureai.compile.kubernetes.common import Manifest, match_name, resource
 from secureai.compile.kubernetes.namespaces import namespace_labels
 from secureai.compile.plan import Resource
 from secureai.diagnostics import Diagnostic, warning
-from secureai.model.labels import NAMESPACE_NAME, pod_labels
+from secureai.model.labels import NAMESPACE_NAME, selected_pods
 from secureai.model.spec import NetworkRule, Peer, PortSpec, Spec
 from secureai.model.versions import NAME_LABEL_MINOR
 
@@ -35,6 +35,8 @@ class Group:
 
 
 def compile_network(spec: Spec) -> list[Resource]:
+    if spec.kubernetes.network_plugin == "cilium":
+        return []  # compile/kubernetes/cilium.py: CiliumNetworkPolicies instead, one source of truth
     out: list[Resource] = []
     for name, ns in spec.namespaces.items():
         if ns.network == "default-deny":
@@ -48,8 +50,10 @@ def compile_network(spec: Spec) -> list[Resource]:
 
 def network_diagnostics(spec: Spec) -> list[Diagnostic]:
     """Before 1.21 namespaces lack the `kubernetes.io/metadata.name` label the selectors use."""
-    if spec.minor >= NAME_LABEL_MINOR or not any(
-        ns.network == "default-deny" for ns in spec.namespaces.values()
+    if (
+        spec.minor >= NAME_LABEL_MINOR
+        or spec.kubernetes.network_plugin == "cilium"
+        or not any(ns.network == "default-deny" for ns in spec.namespaces.values())
     ):
         return []
     return [
@@ -110,7 +114,7 @@ def peer_namespace(peer: Peer, rule: NetworkRule) -> str | None:
     return str(peer.namespace or rule.namespace or "")  # check/network.py: one of them is set
 
 
-def _groups(spec: Spec, rule: NetworkRule, peers: list[Peer]) -> list[Group]:
+def rule_groups(spec: Spec, rule: NetworkRule, peers: list[Peer]) -> list[Group]:
     """The peers this spec owns and isolates (pods in its default-deny namespaces)."""
     out: list[Group] = []
     for index, peer in enumerate(peers):
@@ -151,14 +155,14 @@ def _selector(labels: dict[str, str]) -> Manifest:
 
 
 def _ingress_policies(spec: Spec, name: str, rule: NetworkRule) -> list[Resource]:
-    groups = _groups(spec, rule, rule.to)
+    groups = rule_groups(spec, rule, rule.to)
     out: list[Resource] = []
     for group in groups:
         sources = [p for peer in rule.from_ for p in to_np_peers(spec, rule.namespace, peer, group.namespace)]
         if not sources:
             continue  # an empty `from` would allow every source: better no allowance at all
         entry: Manifest = {"from": sources}
-        ports = _ports(spec, rule, [rule.to[group.index]])
+        ports = rule_ports(spec, rule, [rule.to[group.index]])
         if ports:
             entry["ports"] = ports
         out.append(_rule_policy(name, "ingress", group, groups, [entry]))
@@ -166,8 +170,9 @@ def _ingress_policies(spec: Spec, name: str, rule: NetworkRule) -> list[Resource
 
 
 def _egress_policies(spec: Spec, name: str, rule: NetworkRule) -> list[Resource]:
-    groups = _groups(spec, rule, rule.from_)
-    targets = [p for p in rule.to if not p.api_server]
+    groups = rule_groups(spec, rule, rule.from_)
+    # A domain has no NetworkPolicy form (check SA153): left out, never widened to 0.0.0.0/0.
+    targets = [p for p in rule.to if not p.api_server and p.fqdn is None]
     out: list[Resource] = []
     for group in groups:
         egress: list[Manifest] = []
@@ -175,11 +180,11 @@ def _egress_policies(spec: Spec, name: str, rule: NetworkRule) -> list[Resource]
             entry: Manifest = {
                 "to": [p for t in targets for p in to_np_peers(spec, rule.namespace, t, group.namespace)]
             }
-            ports = _ports(spec, rule, targets)
+            ports = rule_ports(spec, rule, targets)
             if ports:
                 entry["ports"] = ports
             egress.append(entry)
-        if len(targets) < len(rule.to):
+        if any(p.api_server for p in rule.to):
             egress.append(_api_server_egress(spec))
         out.append(_rule_policy(name, "egress", group, groups, egress))
     return out
@@ -223,6 +228,8 @@ def with_metadata_excluded(cidr: str, excepts: list[str]) -> list[str]:
 
 def to_np_peers(spec: Spec, default_ns: str | None, peer: Peer, here: str) -> list[Manifest]:
     """A spec peer as NetworkPolicy peers, seen from a policy in namespace `here`."""
+    if peer.fqdn is not None:
+        return []  # no NetworkPolicy form (check SA153); never widened to an ipBlock
     if peer.api_server:
         api = spec.kubernetes.api_server
         return [{"ipBlock": {"cidr": c}} for c in (api.cidrs if api else [])]
@@ -242,7 +249,7 @@ def to_np_peers(spec: Spec, default_ns: str | None, peer: Peer, here: str) -> li
     return [out]
 
 
-def _ports(spec: Spec, rule: NetworkRule, targets: list[Peer]) -> list[Manifest]:
+def rule_ports(spec: Spec, rule: NetworkRule, targets: list[Peer]) -> list[Manifest]:
     return [_port(spec, rule, port, targets) for port in rule.ports]
 
 
@@ -265,12 +272,7 @@ def _all_declare(spec: Spec, rule: NetworkRule, port: PortSpec, targets: list[Pe
         ns = peer_namespace(peer, rule)
         if ns is None or ns not in spec.namespaces:
             return False
-        labels = peer.pods or {}
-        selected += [
-            w
-            for name, w in spec.workloads.items()
-            if w.namespace == ns and labels.items() <= pod_labels(name, w).items()
-        ]
+        selected += [w for _, w in selected_pods(spec, ns, peer.pods or {})]
     wanted = (port.name, port.port, port.protocol)
     return bool(selected) and all(
         any((p.name, p.port, p.protocol) == wanted for p in w.ports) for w in selected

@@ -17,7 +17,7 @@ def compile_service_accounts(spec: Spec) -> list[Resource]:
     spec, so the account itself never hands a token to pods that did not ask.
     """
     out: list[Resource] = []
-    seen = not_created(spec)
+    seen = set(not_created(spec))  # a copy: the cached set must not grow
     for name, access in spec.access.items():
         if (access.namespace, name) not in seen:
             seen.add((access.namespace, name))
@@ -30,14 +30,25 @@ def compile_service_accounts(spec: Spec) -> list[Resource]:
     return out
 
 
-def not_created(spec: Spec) -> set[tuple[str, str]]:
+def not_created(spec: Spec) -> frozenset[tuple[str, str]]:
     """(namespace, account) of the accounts a chart or operator creates for the pods it manages:
-    creating them too would make the chart's install fail on an object it does not own."""
-    return {
-        (w.namespace, service_account_of(spec, name))
-        for name, w in spec.workloads.items()
-        if not w.creates_account
-    }
+    creating them too would make the chart's install fail on an object it does not own.
+
+    Asked once per grant: kept for the last spec (recomputing it per grant made a spec with
+    many grants and workloads quadratic)."""
+    hit = _NOT_CREATED.get("last")
+    if hit is None or hit[0] is not spec:
+        found = frozenset(
+            (w.namespace, service_account_of(spec, name))
+            for name, w in spec.workloads.items()
+            if not w.creates_account
+        )
+        hit = (spec, found)
+        _NOT_CREATED["last"] = hit
+    return hit[1]
+
+
+_NOT_CREATED: dict[str, tuple[Spec, frozenset[tuple[str, str]]]] = {}
 
 
 def account_keys(spec: Spec, namespace: str, accounts: list[str]) -> tuple[str, ...]:

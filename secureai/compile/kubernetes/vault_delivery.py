@@ -471,22 +471,31 @@ def _remote_ref(file_name: str, f: VaultFile) -> Manifest:
     return {"secretKey": file_name, "remoteRef": ref}
 
 
+def operator_needs_egress(spec: Spec) -> bool:
+    """Whether the External Secrets pods need an egress policy to Vault (see _operator_egress)."""
+    s = spec.vault
+    if s is None or s.external_secrets is None or not s.network:
+        return False
+    if not any(w.vault is not None and w.vault.deliver == "externalSecrets" for w in spec.workloads.values()):
+        return False
+    ns = spec.namespaces.get(s.external_secrets.namespace)
+    return ns is not None and ns.network == "default-deny"
+
+
 def _operator_egress(spec: Spec) -> list[Resource]:
     """Egress from the External Secrets pods to Vault, when their namespace is a default-deny one here.
 
     Only then: in a namespace without a default deny, a policy selecting the operator's pods
     for egress would cut every other connection they make (the API server first).
     """
+    if spec.kubernetes.network_plugin == "cilium" or not operator_needs_egress(spec):
+        return []  # on cilium, compile/kubernetes/cilium.py renders it
     s = spec.vault
-    if s is None or s.external_secrets is None or not s.network:
-        return []
-    if not any(w.vault is not None and w.vault.deliver == "externalSecrets" for w in spec.workloads.values()):
-        return []
+    assert s is not None and s.external_secrets is not None
     eso = s.external_secrets
-    ns = spec.namespaces.get(eso.namespace)
-    if ns is None or ns.network != "default-deny":
-        return []
     peers = [p for peer in s.network for p in to_np_peers(spec, eso.namespace, peer, eso.namespace)]
+    if not peers:
+        return []  # only domains (check SA153): an empty `to` would allow every destination
     body = {
         "spec": {
             "podSelector": {"matchLabels": dict(eso.pods)},

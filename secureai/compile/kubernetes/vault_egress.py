@@ -15,7 +15,7 @@ from secureai.model.labels import pod_selector
 from secureai.model.spec import Spec
 
 
-def _isolated_readers(spec: Spec) -> list[str]:
+def isolated_readers(spec: Spec) -> list[str]:
     return [
         name
         for name, w in spec.workloads.items()
@@ -28,12 +28,16 @@ def _isolated_readers(spec: Spec) -> list[str]:
 
 
 def compile_vault_egress(spec: Spec) -> list[Resource]:
+    if spec.kubernetes.network_plugin == "cilium":
+        return []  # compile/kubernetes/cilium.py renders this egress as a CiliumNetworkPolicy
     if spec.vault is None or not spec.vault.network:
         return []
     out: list[Resource] = []
-    for name in _isolated_readers(spec):
+    for name in isolated_readers(spec):
         ns = spec.workloads[name].namespace
         peers = [p for peer in spec.vault.network for p in to_np_peers(spec, ns, peer, ns)]
+        if not peers:
+            continue  # only domains (check SA153): an empty `to` would allow every destination
         body = {
             "spec": {
                 "podSelector": {"matchLabels": pod_selector(name, spec.workloads[name])},
@@ -60,5 +64,5 @@ def vault_egress_diagnostics(spec: Spec) -> list[Diagnostic]:
             hint="add vault.network, e.g. [{ cidr: 10.0.0.10/32 }] or [{ namespace: vault, pods: "
             "{ app.kubernetes.io/name: vault } }]",
         )
-        for name in _isolated_readers(spec)
+        for name in isolated_readers(spec)
     ]

@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import replace
 
 from secureai.compile.kubernetes.common import Manifest, key_of, resource
+from secureai.compile.kubernetes.images import image_dependencies
 from secureai.compile.kubernetes.podspec import PodContext, pod_spec
 from secureai.compile.kubernetes.profiles import psp_binding_key
+from secureai.compile.kubernetes.quota import quota_dependencies
 from secureai.compile.kubernetes.services import headless_service, workload_service
 from secureai.compile.kubernetes.storage import claim_name, claim_templates, owned_claims
 from secureai.compile.kubernetes.vault_delivery import vault_dependencies
@@ -132,6 +134,8 @@ def _dependencies(ctx: PodContext) -> tuple[str, ...]:
     if w.kind == "StatefulSet":
         deps.append(key_of("v1", "Service", w.namespace, ctx.name))
     deps += vault_dependencies(ctx.spec, ctx.name)
+    deps += quota_dependencies(ctx.spec, w.namespace)
+    deps += image_dependencies(ctx.spec, w.namespace)
     return tuple(deps)
 
 

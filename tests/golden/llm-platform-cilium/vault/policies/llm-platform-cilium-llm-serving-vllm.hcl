@@ -1,0 +1,4 @@
+# secureai: workload 'vllm' in namespace 'llm-serving' reads these paths
+path "secret/data/llm/serving-defaults" {
+  capabilities = ["read"]
+}

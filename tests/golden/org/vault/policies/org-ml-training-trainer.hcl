@@ -1,0 +1,4 @@
+# secureai: workload 'trainer' in namespace 'ml-training' reads these paths
+path "secret/data/ml/trainer-parameters" {
+  capabilities = ["read"]
+}
