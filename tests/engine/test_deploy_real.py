@@ -115,6 +115,18 @@ def test_example_lifecycle_through_the_real_engine(
     example: Path,
     tmp_path: Path,
 ) -> None:
+    spec, objects, vault_part = _prepared(control_plane, example, bao, vault, tmp_path)
+    deployer = deployer_for(control_plane, pulumi_home, tmp_path, bao if vault_part else None)
+
+    with room_for(kube, objects, f"pv-{example.stem}"):
+        _lifecycle(kube, deployer, spec, objects, vault, vault_part, bao, tmp_path, _local_state(tmp_path))
+
+
+def _prepared(
+    control_plane: ControlPlane, example: Path, bao: BaoServer, vault: Any, tmp_path: Path
+) -> tuple[Path, list[dict[str, Any]], list[Resource]]:
+    """The example as this cluster and OpenBao take it, its rendered objects and its Vault part
+    (Vault's kubernetes auth configured for the part's mounts)."""
     minor = control_plane.minor
     spec = for_this_cluster(example, minor, tmp_path / "spec", bao)
     compiled = compiled_at(spec, minor, tmp_path / "render", {"VAULT_ADDR": bao.address})
@@ -122,10 +134,7 @@ def test_example_lifecycle_through_the_real_engine(
     vault_part = compiled.plan.of_provider("vault")
     for mount in {r.properties["backend"] for r in vault_part if r.type == AUTH_ROLE}:
         configure_kubernetes_auth(vault, control_plane, mount)
-    deployer = deployer_for(control_plane, pulumi_home, tmp_path, bao if vault_part else None)
-
-    with room_for(kube, objects, f"pv-{example.stem}"):
-        _lifecycle(kube, deployer, spec, objects, vault, vault_part, bao, tmp_path, _local_state(tmp_path))
+    return spec, objects, vault_part
 
 
 def _local_state(tmp_path: Path) -> Callable[[], str]:
@@ -152,15 +161,10 @@ def test_the_composed_org_example_on_an_s3_backend(
 ) -> None:
     """specs/org (a root and three teams' files) through the same life cycle, its state in an
     S3-compatible bucket (moto on 127.0.0.1), as a platform team would keep it."""
-    example = SPECS / "org" / "secureai.yaml"
-    minor = control_plane.minor
-    spec = for_this_cluster(example, minor, tmp_path / "spec", bao)
+    spec, objects, vault_part = _prepared(
+        control_plane, SPECS / "org" / "secureai.yaml", bao, vault, tmp_path
+    )
     assert (spec.parent / "teams" / "ml.yaml").is_file()  # the parts came along
-    compiled = compiled_at(spec, minor, tmp_path / "render", {"VAULT_ADDR": bao.address})
-    objects = [m for _, _, m in rendered(compiled)]
-    vault_part = compiled.plan.of_provider("vault")
-    for mount in {r.properties["backend"] for r in vault_part if r.type == AUTH_ROLE}:
-        configure_kubernetes_auth(vault, control_plane, mount)
     local = deployer_for(control_plane, pulumi_home, tmp_path, bao)
     team = Deployer({**local.env, **moto.env}, local.work_dir, moto.backend("org"))
 
@@ -190,42 +194,52 @@ def _lifecycle(
     creates = Counter(c["type"].rsplit(":", 1)[-1] for c in deployer.changes(spec) if c["op"] == "create")
     assert creates >= Counter(m["kind"] for m in objects), creates
 
-    deployer.ok("apply", spec, "--yes")
-    for manifest in objects:
-        live = _live(kube, manifest)
-        assert live is not None, f"{manifest['kind']} {manifest['metadata']['name']} not on the server"
-        assert compare(comparable(manifest), live) == [], f"{manifest['kind']} {manifest['metadata']['name']}"
-        if manifest["kind"] == "Secret" and "DB_PASSWORD" in str(manifest):
-            values = {base64.b64decode(v).decode() for v in live["data"].values()}
-            assert CANARY in values
-    assert {r.type for r in vault_part} <= {KV_SECRET, POLICY, AUTH_ROLE}
-    missing = [r.key for r in vault_part if not _in_vault(vault, r)]
-    assert missing == [], f"not in Vault after apply: {missing}"
-    state = state_text()
-    assert CANARY not in state
-    assert f'"{bao.token}"' not in state  # the provider reads VAULT_TOKEN from its environment
+    try:
+        deployer.ok("apply", spec, "--yes")
+        for manifest in objects:
+            live = _live(kube, manifest)
+            assert live is not None, f"{manifest['kind']} {manifest['metadata']['name']} not on the server"
+            assert compare(comparable(manifest), live) == [], (
+                f"{manifest['kind']} {manifest['metadata']['name']}"
+            )
+            if manifest["kind"] == "Secret" and "DB_PASSWORD" in str(manifest):
+                values = {base64.b64decode(v).decode() for v in live["data"].values()}
+                assert CANARY in values
+        assert {r.type for r in vault_part} <= {KV_SECRET, POLICY, AUTH_ROLE}
+        missing = [r.key for r in vault_part if not _in_vault(vault, r)]
+        assert missing == [], f"not in Vault after apply: {missing}"
+        state = state_text()
+        assert CANARY not in state
+        assert f'"{bao.token}"' not in state  # the provider reads VAULT_TOKEN from its environment
 
-    assert deployer.run("preview", spec, "--expect-no-changes").code == 0
+        assert deployer.run("preview", spec, "--expect-no-changes").code == 0
 
-    # one edited field: exactly one update, at that property path
-    edited = edit_spec(spec, _add_namespace_label, tmp_path / "edited")
-    changes = deployer.changes(edited)
-    assert [(c["op"], c["type"]) for c in changes] == [("update", "kubernetes:core/v1:Namespace")], changes
-    assert any(EDIT_LABEL in p for p in changes[0]["paths"]), changes[0]["paths"]
+        # one edited field: exactly one update, at that property path
+        edited = edit_spec(spec, _add_namespace_label, tmp_path / "edited")
+        changes = deployer.changes(edited)
+        assert [(c["op"], c["type"]) for c in changes] == [("update", "kubernetes:core/v1:Namespace")], (
+            changes
+        )
+        assert any(EDIT_LABEL in p for p in changes[0]["paths"]), changes[0]["paths"]
 
-    # drift made through the API: a label removed from a NetworkPolicy
-    policy = next(m for m in objects if m["kind"] == "NetworkPolicy")
-    meta = policy["metadata"]
-    label = next(iter(meta["labels"]))
-    url = kube.url_of(policy)
-    reply = kube.request(
-        "PATCH", url, {"metadata": {"labels": {label: None}}}, content_type="application/merge-patch+json"
-    )
-    assert reply.ok, reply.message
-    drift = deployer.run("preview", spec, "--expect-no-changes")
-    assert drift.code == 1, str(drift)
-    assert meta["name"] in drift.out + drift.err
+        # drift made through the API: a label removed from a network policy (Cilium's on cilium)
+        policy = next(m for m in objects if m["kind"] in ("NetworkPolicy", "CiliumNetworkPolicy"))
+        meta = policy["metadata"]
+        label = next(iter(meta["labels"]))
+        url = kube.url_of(policy)
+        reply = kube.request(
+            "PATCH", url, {"metadata": {"labels": {label: None}}}, content_type="application/merge-patch+json"
+        )
+        assert reply.ok, reply.message
+        drift = deployer.run("preview", spec, "--expect-no-changes")
+        assert drift.code == 1, str(drift)
+        assert meta["name"] in drift.out + drift.err
 
+    except BaseException:
+        # Leave the shared cluster and Vault clean for the next example (two examples share
+        # namespace and object names): a failure half-way must not fail the next test too.
+        deployer.run("destroy", spec, "--yes")
+        raise
     deployer.ok("destroy", spec, "--yes")
     for manifest in objects:
         live = _live(kube, manifest)
