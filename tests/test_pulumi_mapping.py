@@ -82,6 +82,7 @@ def test_typed_classes(token: str, module: str, name: str) -> None:
         "kubernetes:crd.projectcalico.org/v1:GlobalNetworkPolicy",
         "kubernetes:cilium.io/v2:CiliumNetworkPolicy",
         "kubernetes:cilium.io/v2:CiliumClusterwideNetworkPolicy",
+        "kubernetes:policy.sigstore.dev/v1beta1:ClusterImagePolicy",
     ],
 )
 def test_crds_use_custom_resource(token: str) -> None:
@@ -237,6 +238,7 @@ def test_the_retargeted_specs_cover_every_version_band(compiled: list[tuple[str,
         "kubernetes:external-secrets.io/v1:ExternalSecret",
         "kubernetes:cilium.io/v2:CiliumNetworkPolicy",
         "kubernetes:cilium.io/v2:CiliumClusterwideNetworkPolicy",
+        "kubernetes:policy.sigstore.dev/v1beta1:ClusterImagePolicy",
     }
     assert types <= {t for t, _, _ in TYPED} | custom
 

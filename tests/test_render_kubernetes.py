@@ -16,6 +16,7 @@ from typing import Any
 import kubernetes_validate
 import pytest
 import yaml
+from test_signatures import check_cluster_image_policy
 
 from secureai.compile.build import compile_spec
 from secureai.compile.plan import Plan, Resource, SecretValue
@@ -186,6 +187,8 @@ def test_manifests_are_schema_valid_on_every_target(path: Path) -> None:
                 _check_external_secrets(doc)
             elif doc["apiVersion"].startswith("cilium.io/"):
                 _check_cilium(doc)
+            elif doc["apiVersion"].startswith("policy.sigstore.dev/"):
+                check_cluster_image_policy(doc)
             else:
                 # Below 1.25 there is no schema; 1.25 is the closest that has one.
                 schema_version = version if minor >= SCHEMA_MIN else "1.25"

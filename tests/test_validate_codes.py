@@ -302,6 +302,7 @@ def test_code_message(tmp_path: Path, code: str, text: str, expected: str) -> No
 def test_every_registered_check_code_is_tested() -> None:
     from test_images import IMAGE_CASES
     from test_quota import QUOTA_CASES
+    from test_signatures import SIGNATURE_CASES
     from test_unmanaged import UNMANAGED_CASES
     from test_vault_checks import VAULT_PATH_CASES
     from test_vault_delivery_checks import VAULT_DELIVERY_CASES
@@ -317,6 +318,7 @@ def test_every_registered_check_code_is_tested() -> None:
         | {c[0] for c in UNMANAGED_CASES}
         | {c[0] for c in IMAGE_CASES}
         | {c[0] for c in QUOTA_CASES}
+        | {c[0] for c in SIGNATURE_CASES}
     )
     loader_codes = {f"SA00{i}" for i in range(9)}
     untested = {c for c in CODES if c.startswith(("SA1", "SA3"))} - tested - loader_codes

@@ -60,3 +60,5 @@ fetch cilium "$CILIUM_MODULE" "$CILIUM_VERSION" "$CILIUM_SUM" \
   pkg/k8s/apis/cilium.io/client/crds/v2 'cilium*networkpolicies.yaml'
 fetch network-policy-api "$NETWORK_POLICY_API_MODULE" "$NETWORK_POLICY_API_VERSION" "$NETWORK_POLICY_API_SUM" \
   config/crd/standard 'policy.networking.k8s.io_*.yaml'
+fetch policy-controller "$POLICY_CONTROLLER_MODULE" "$POLICY_CONTROLLER_VERSION" "$POLICY_CONTROLLER_SUM" \
+  config 300-clusterimagepolicy.yaml

@@ -14,6 +14,7 @@ from secureai.check.images import check_images
 from secureai.check.network import check_network
 from secureai.check.quota import check_quota
 from secureai.check.references import check_references
+from secureai.check.signatures import check_signatures
 from secureai.check.target import check_target
 from secureai.check.values import check_values
 from secureai.check.vault import check_vault
@@ -33,6 +34,7 @@ def run_checks(spec: Spec, base_dir: Path, environ: Mapping[str, str]) -> list[D
         *check_external(spec),
         *check_containers(spec),
         *check_images(spec),
+        *check_signatures(spec),
         *check_quota(spec),
         *check_network(spec),
         *check_access(spec),

@@ -19,6 +19,7 @@ from pydantic import AfterValidator, Field, StrictBool, WithJsonSchema
 
 from secureai.model.base import Model, empty_list
 from secureai.model.names import FreeText, Image
+from secureai.model.signatures import ImageSignatures
 
 DIGEST = "@sha256:"
 DOCKER_HUB = ("docker.io", "index.docker.io")
@@ -70,6 +71,11 @@ class ImagePolicy(Model):
         "registry.example.com/ml/; matched on path boundaries; default: any registry",
     )
     exceptions: list[ImageException] = Field(default_factory=empty_list)
+    signatures: ImageSignatures | None = Field(
+        None,
+        description="who must have signed every image under allowedRegistries, verified by "
+        "Sigstore policy-controller; default: no signature is verified",
+    )
 
     @property
     def exempt(self) -> list[str]:

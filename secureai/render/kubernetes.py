@@ -39,6 +39,7 @@ ORDER: Mapping[str, int] = {
     "PodSecurityPolicy": 20,
     "ValidatingAdmissionPolicy": 20,
     "ValidatingAdmissionPolicyBinding": 20,
+    "ClusterImagePolicy": 20,
     # Before any pod: a pod created before its namespace's LimitRange gets no defaults.
     "ResourceQuota": 20,
     "LimitRange": 20,

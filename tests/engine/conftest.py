@@ -26,6 +26,7 @@ from .toolchain import (
     engine_required,
     external_secrets_crds,
     kube_toolchain,
+    policy_controller_crds,
 )
 from .vault_auth import KubeAuth, configure_kubernetes_auth
 
@@ -68,7 +69,11 @@ def kube(control_plane: ControlPlane) -> KubeClient:
 @pytest.fixture(scope="session")
 def operator_apis(control_plane: ControlPlane) -> OperatorCrds:
     """The External Secrets Operator's and Cilium's real CRDs, installed for the rest of the session."""
-    need(external_secrets_crds().missing_reason() or cilium_crds().missing_reason())
+    need(
+        external_secrets_crds().missing_reason()
+        or cilium_crds().missing_reason()
+        or policy_controller_crds().missing_reason()
+    )
     return serve_real_crds(control_plane.client())
 
 

@@ -12,6 +12,10 @@
 - network-policy-api (`policy.networking.k8s.io/v1alpha1`): the REAL AdminNetworkPolicy and
   BaselineAdminNetworkPolicy CRDs of sigs.k8s.io/network-policy-api v0.1.7 (standard channel),
   fetched and installed the same way, for `kubernetes.adminNetworkPolicy`.
+- Sigstore policy-controller (`policy.sigstore.dev/v1beta1`): its REAL ClusterImagePolicy CRD
+  (v0.14.0), for `images.signatures`, installed the same way but with `conversion: None` and
+  v1beta1 stored (`without_conversion_webhook`: the controller's conversion webhook is not run
+  here); the schema is the fetched one.
 - Calico (`projectcalico.org/v3`): no real schema is obtainable (see NOT_SERVED in specs.py), so
   a SCHEMALESS stand-in CRD of that group and version lets the life-cycle tests apply the rendered
   GlobalNetworkPolicy; it proves nothing about its fields, and it is served only while a test
@@ -24,12 +28,21 @@
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Callable
 from typing import Any
 
 import yaml
 
 from .kubeapi import KubeClient
-from .toolchain import OperatorCrds, calico_crds, cilium_crds, external_secrets_crds, network_policy_api_crds
+from .toolchain import (
+    OperatorCrds,
+    calico_crds,
+    cilium_crds,
+    external_secrets_crds,
+    network_policy_api_crds,
+    policy_controller_crds,
+)
 
 CRD_API = "apiextensions.k8s.io/v1"
 
@@ -114,7 +127,22 @@ def serve_real_crds(kube: KubeClient) -> OperatorCrds:
     for more in (cilium_crds(), network_policy_api_crds()):
         if more.missing_reason() is None:
             install(kube, real_crds(more), f"{more.name} {more.version}")
+    signatures = policy_controller_crds()
+    if signatures.missing_reason() is None:
+        install(kube, without_conversion_webhook(real_crds(signatures), "v1beta1"), signatures.name)
     return crds
+
+
+def without_conversion_webhook(crds: list[dict[str, Any]], storage: str) -> list[dict[str, Any]]:
+    """The CRDs with `conversion: None` and `storage` as the stored version, their schemas as
+    fetched: policy-controller converts between its versions with a webhook of the running
+    controller, which is not running here (every write, dry runs too, would call it)."""
+    out = copy.deepcopy(crds)
+    for crd in out:
+        crd["spec"]["conversion"] = {"strategy": "None"}
+        for version in crd["spec"]["versions"]:
+            version["storage"] = version["name"] == storage
+    return out
 
 
 def serve_calico_v1_crds(kube: KubeClient) -> OperatorCrds:
@@ -134,3 +162,27 @@ def remove_stand_ins(kube: KubeClient) -> None:
         for crd in crds:
             kube.delete(crd["apiVersion"], crd["kind"], crd["metadata"]["name"])
         kube.wait_for(f"{api_version} gone", lambda: not kube.served(api_version), timeout=120)  # noqa: B023
+
+
+def assert_schema_refuses(
+    kube: KubeClient,
+    good: dict[str, Any],
+    edit: Callable[[dict[str, Any]], None],
+    wrong: str,
+    on_apply: str,
+    on_create: str,
+) -> None:
+    """A negative control: `good` (as rendered) passes a dry-run apply and create, and the same
+    object made wrong by `edit` is refused by both, with `on_apply`/`on_create` in the reasons:
+    the schema the server checks against is live, not a stand-in that accepts anything."""
+    for verb in (kube.apply, kube.create):
+        reply = verb(good, dry_run=True)
+        assert reply.ok, f"as rendered, {verb.__name__}: HTTP {reply.status}: {reply.message}"
+    bad = copy.deepcopy(good)
+    edit(bad)
+    applied, created = kube.apply(bad, dry_run=True), kube.create(bad, dry_run=True)
+    assert not applied.ok and not created.ok, f"{good['kind']} with {wrong} accepted: {bad}"
+    assert (on_apply in applied.message, on_create in created.message) == (True, True), (
+        applied.message,
+        created.message,
+    )

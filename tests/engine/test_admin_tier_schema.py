@@ -24,7 +24,7 @@ from .conftest import need
 from .deploying import edit_spec
 from .harness import ControlPlane
 from .kubeapi import KubeClient
-from .operator_apis import CRD_API
+from .operator_apis import CRD_API, assert_schema_refuses
 from .specs import EXAMPLES, compiled_at, rendered
 from .toolchain import OperatorCrds, network_policy_api_crds
 
@@ -163,15 +163,4 @@ def test_the_server_refuses_an_admin_policy_that_does_not_fit_the_schema(
     on_create: str,
     tmp_path: Path,
 ) -> None:
-    good = _probe(control_plane.minor, tmp_path)
-    for verb in (kube.apply, kube.create):
-        reply = verb(good, dry_run=True)
-        assert reply.ok, f"as rendered, {verb.__name__}: HTTP {reply.status}: {reply.message}"
-    bad = copy.deepcopy(good)
-    edit(bad)
-    applied, created = kube.apply(bad, dry_run=True), kube.create(bad, dry_run=True)
-    assert not applied.ok and not created.ok, f"a policy with {wrong} accepted: {bad}"
-    assert (on_apply in applied.message, on_create in created.message) == (True, True), (
-        applied.message,
-        created.message,
-    )
+    assert_schema_refuses(kube, _probe(control_plane.minor, tmp_path), edit, wrong, on_apply, on_create)

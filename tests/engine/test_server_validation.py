@@ -31,7 +31,7 @@ from cilium_oracle import MIXED
 from .deploying import edit_spec
 from .harness import ControlPlane
 from .kubeapi import KubeClient
-from .operator_apis import CRD_API
+from .operator_apis import CRD_API, assert_schema_refuses
 from .specs import EXAMPLES, SPECS, compiled_at, declared_version, not_served, rendered, targets
 from .toolchain import OperatorCrds, kube_version, minor_of
 
@@ -205,17 +205,7 @@ def test_the_server_refuses_an_external_secrets_object_that_does_not_fit_the_sch
     (good,) = [m for _, _, m in objects if m["kind"] == kind]
     good["metadata"]["namespace"] = PROBE_NAMESPACE
     kube.apply_ok({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": PROBE_NAMESPACE}})
-    for verb in (kube.apply, kube.create):
-        reply = verb(good, dry_run=True)
-        assert reply.ok, f"{kind} as rendered, {verb.__name__}: HTTP {reply.status}: {reply.message}"
-    bad = copy.deepcopy(good)
-    edit(bad)
-    applied, created = kube.apply(bad, dry_run=True), kube.create(bad, dry_run=True)
-    assert not applied.ok and not created.ok, f"{kind} with {wrong} accepted: {bad}"
-    assert (on_apply in applied.message, on_create in created.message) == (True, True), (
-        applied.message,
-        created.message,
-    )
+    assert_schema_refuses(kube, good, edit, wrong, on_apply, on_create)
 
 
 def _every_external_secrets_variant(data: dict[str, Any]) -> None:
@@ -444,14 +434,4 @@ def test_the_server_refuses_a_cilium_policy_that_does_not_fit_the_schema(
     """A negative control: the rendered policy passes, the same policy made wrong is refused."""
     good = _cilium_probe(control_plane.minor, tmp_path)
     kube.apply_ok({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": PROBE_NAMESPACE}})
-    for verb in (kube.apply, kube.create):
-        reply = verb(good, dry_run=True)
-        assert reply.ok, f"as rendered, {verb.__name__}: HTTP {reply.status}: {reply.message}"
-    bad = copy.deepcopy(good)
-    edit(bad)
-    applied, created = kube.apply(bad, dry_run=True), kube.create(bad, dry_run=True)
-    assert not applied.ok and not created.ok, f"a policy with {wrong} accepted: {bad}"
-    assert (on_apply in applied.message, on_create in created.message) == (True, True), (
-        applied.message,
-        created.message,
-    )
+    assert_schema_refuses(kube, good, edit, wrong, on_apply, on_create)

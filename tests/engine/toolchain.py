@@ -199,3 +199,14 @@ def calico_crds() -> OperatorCrds:
         engine_cache() / f"calico-crds-{version}",
         ("crd.projectcalico.org_globalnetworkpolicies.yaml",),
     )
+
+
+def policy_controller_crds() -> OperatorCrds:
+    """Sigstore policy-controller's ClusterImagePolicy CRD (policy.sigstore.dev v1alpha1, v1beta1)."""
+    version = pinned("POLICY_CONTROLLER_VERSION", CRDS_VERSIONS_ENV)
+    return OperatorCrds(
+        "policy-controller",
+        version,
+        engine_cache() / f"policy-controller-crds-{version}",
+        ("300-clusterimagepolicy.yaml",),
+    )

@@ -21,6 +21,7 @@ from secureai.compile.kubernetes.profiles import (
 from secureai.compile.kubernetes.quota import compile_quota
 from secureai.compile.kubernetes.rbac import compile_access, compile_service_accounts
 from secureai.compile.kubernetes.secrets import compile_secrets
+from secureai.compile.kubernetes.signatures import compile_signatures
 from secureai.compile.kubernetes.vault_delivery import compile_vault_delivery
 from secureai.compile.kubernetes.vault_egress import compile_vault_egress, vault_egress_diagnostics
 from secureai.compile.kubernetes.workloads import compile_workloads
@@ -37,6 +38,7 @@ def compile_kubernetes(spec: Spec) -> Result[list[Resource]]:
         *compile_quota(spec),
         *compile_profile_policies(spec),
         *compile_images(spec),
+        *compile_signatures(spec),
         *compile_service_accounts(spec),
         *compile_secrets(spec),
         *compile_vault_delivery(spec),

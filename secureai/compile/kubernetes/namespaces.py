@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from secureai.compile.kubernetes.common import resource
+from secureai.compile.kubernetes.signatures import signature_labels
 from secureai.compile.plan import Resource
 from secureai.model.labels import NAMESPACE_NAME, managed
 from secureai.model.spec import Spec
@@ -23,7 +24,11 @@ def psa_labels(level: str, version: str) -> dict[str, str]:
 def _labels(spec: Spec, name: str) -> dict[str, str]:
     ns = spec.namespaces[name]
     # User labels first: the Pod Security labels are the spec's `podSecurity`, not overridable.
-    return {**ns.labels, **psa_labels(ns.pod_security, spec.kubernetes.version)}
+    return {
+        **ns.labels,
+        **psa_labels(ns.pod_security, spec.kubernetes.version),
+        **signature_labels(spec, name),
+    }
 
 
 def namespace_labels(spec: Spec, name: str) -> dict[str, str]:

@@ -10,6 +10,7 @@ from secureai.compile.kubernetes.podspec import PodContext, pod_spec
 from secureai.compile.kubernetes.profiles import psp_binding_key
 from secureai.compile.kubernetes.quota import quota_dependencies
 from secureai.compile.kubernetes.services import headless_service, workload_service
+from secureai.compile.kubernetes.signatures import signature_dependencies
 from secureai.compile.kubernetes.storage import claim_name, claim_templates, owned_claims
 from secureai.compile.kubernetes.vault_delivery import vault_dependencies
 from secureai.compile.plan import Resource
@@ -136,6 +137,7 @@ def _dependencies(ctx: PodContext) -> tuple[str, ...]:
     deps += vault_dependencies(ctx.spec, ctx.name)
     deps += quota_dependencies(ctx.spec, w.namespace)
     deps += image_dependencies(ctx.spec, w.namespace)
+    deps += signature_dependencies(ctx.spec, w.namespace)
     return tuple(deps)
 
 
