@@ -186,3 +186,17 @@ def assert_schema_refuses(
         applied.message,
         created.message,
     )
+
+
+def served_spec_schema(kube: KubeClient, crd: str, version: str) -> dict[str, Any]:
+    """The `spec` schema of `version` of the CRD named `crd`, as the server serves and stores it,
+    checked to be typed (no `x-kubernetes-preserve-unknown-fields`, which a schemaless stand-in has)."""
+    reply = kube.get(CRD_API, "CustomResourceDefinition", crd)
+    assert reply.ok, f"{crd}: HTTP {reply.status}: {reply.message}"
+    (served,) = [v for v in reply.body["spec"]["versions"] if v["name"] == version]
+    assert served["served"] and served["storage"], crd
+    schema = served["schema"]["openAPIV3Schema"]
+    spec: dict[str, Any] = schema["properties"]["spec"]
+    assert "x-kubernetes-preserve-unknown-fields" not in schema, crd
+    assert "x-kubernetes-preserve-unknown-fields" not in spec, crd
+    return spec

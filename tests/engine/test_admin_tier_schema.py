@@ -24,7 +24,7 @@ from .conftest import need
 from .deploying import edit_spec
 from .harness import ControlPlane
 from .kubeapi import KubeClient
-from .operator_apis import CRD_API, assert_schema_refuses
+from .operator_apis import assert_schema_refuses, served_spec_schema
 from .specs import EXAMPLES, compiled_at, rendered
 from .toolchain import OperatorCrds, network_policy_api_crds
 
@@ -60,12 +60,7 @@ def admin_apis(operator_apis: OperatorCrds) -> OperatorCrds:
 
 def test_the_network_policy_api_crds_are_the_real_ones(kube: KubeClient, admin_apis: OperatorCrds) -> None:
     for plural in ("adminnetworkpolicies", "baselineadminnetworkpolicies"):
-        reply = kube.get(CRD_API, "CustomResourceDefinition", f"{plural}.{GROUP}")
-        assert reply.ok, f"{plural}: HTTP {reply.status}: {reply.message}"
-        (v1alpha1,) = [v for v in reply.body["spec"]["versions"] if v["name"] == "v1alpha1"]
-        assert v1alpha1["served"] and v1alpha1["storage"], plural
-        spec = v1alpha1["schema"]["openAPIV3Schema"]["properties"]["spec"]
-        assert "x-kubernetes-preserve-unknown-fields" not in spec, plural
+        spec = served_spec_schema(kube, f"{plural}.{GROUP}", "v1alpha1")
         rule = spec["properties"]["egress"]["items"]["properties"]
         assert rule["action"]["enum"] in (["Allow", "Deny", "Pass"], ["Allow", "Deny"]), plural
         assert {"namespaces", "pods", "networks"} <= set(rule["to"]["items"]["properties"]), plural

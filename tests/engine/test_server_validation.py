@@ -31,7 +31,7 @@ from cilium_oracle import MIXED
 from .deploying import edit_spec
 from .harness import ControlPlane
 from .kubeapi import KubeClient
-from .operator_apis import CRD_API, assert_schema_refuses
+from .operator_apis import assert_schema_refuses, served_spec_schema
 from .specs import EXAMPLES, SPECS, compiled_at, declared_version, not_served, rendered, targets
 from .toolchain import OperatorCrds, kube_version, minor_of
 
@@ -104,14 +104,7 @@ ESO_KINDS = {"ExternalSecret": "externalsecrets", "SecretStore": "secretstores"}
 def test_the_external_secrets_crds_are_the_real_ones(kube: KubeClient, operator_apis: OperatorCrds) -> None:
     """What serves external-secrets.io/v1 here is the operator's schema, not a schemaless stand-in."""
     for kind, plural in ESO_KINDS.items():
-        reply = kube.get(CRD_API, "CustomResourceDefinition", f"{plural}.{ESO}")
-        assert reply.ok, f"{kind}: HTTP {reply.status}: {reply.message}"
-        (v1,) = [v for v in reply.body["spec"]["versions"] if v["name"] == "v1"]
-        assert v1["served"] and v1["storage"], kind
-        schema = v1["schema"]["openAPIV3Schema"]
-        assert "x-kubernetes-preserve-unknown-fields" not in schema, kind
-        spec = schema["properties"]["spec"]
-        assert "x-kubernetes-preserve-unknown-fields" not in spec, kind
+        spec = served_spec_schema(kube, f"{plural}.{ESO}", "v1")
         assert len(spec["properties"]) >= 5, (kind, sorted(spec["properties"]))
 
 
@@ -321,12 +314,7 @@ CILIUM_SPEC = SPECS / "llm-platform-cilium.yaml"
 def test_the_cilium_crds_are_the_real_ones(kube: KubeClient, operator_apis: OperatorCrds) -> None:
     """What serves cilium.io/v2 here is Cilium's schema, not a schemaless stand-in."""
     for plural in ("ciliumnetworkpolicies", "ciliumclusterwidenetworkpolicies"):
-        reply = kube.get(CRD_API, "CustomResourceDefinition", f"{plural}.{CILIUM}")
-        assert reply.ok, f"{plural}: HTTP {reply.status}: {reply.message}"
-        (v2,) = [v for v in reply.body["spec"]["versions"] if v["name"] == "v2"]
-        assert v2["served"] and v2["storage"], plural
-        spec = v2["schema"]["openAPIV3Schema"]["properties"]["spec"]
-        assert "x-kubernetes-preserve-unknown-fields" not in spec, plural
+        spec = served_spec_schema(kube, f"{plural}.{CILIUM}", "v2")
         egress = spec["properties"]["egress"]["items"]["properties"]
         assert {"toEndpoints", "toEntities", "toFQDNs", "toCIDRSet", "toPorts"} <= set(egress), plural
 

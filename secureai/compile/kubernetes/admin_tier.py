@@ -56,8 +56,8 @@ def compile_admin_tier(spec: Spec) -> list[Resource]:
         return []
     out: list[Resource] = []
     for name, rule in spec.network.items():
-        out.extend(_ingress_policies(spec, name, rule, tier.priority))
-        out.extend(_egress_policies(spec, name, rule, tier.priority))
+        out.extend(_flow_policies(spec, name, rule, tier.priority, "ingress"))
+        out.extend(_flow_policies(spec, name, rule, tier.priority, "egress"))
     out.extend(_vault_policies(spec, tier.priority))
     for ns, declared in spec.namespaces.items():
         others = [n for n in spec.namespaces if n != ns]
@@ -163,30 +163,20 @@ def _name(rule: str, direction: str, group: Group, groups: list[Group]) -> str:
     return f"{rule}-{direction}" if len(same_ns) == 1 else f"{rule}-{direction}-{group.index}"
 
 
-def _ingress_policies(spec: Spec, name: str, rule: NetworkRule, priority: int) -> list[Resource]:
-    groups = rule_groups(spec, rule, rule.to)
+def _flow_policies(spec: Spec, name: str, rule: NetworkRule, priority: int, direction: str) -> list[Resource]:
+    """One end's policies of a flow: on the receiving pods (ingress, from the `from` peers) or
+    the sending pods (egress, to the `to` peers)."""
+    ingress = direction == "ingress"
+    ends, others = (rule.to, rule.from_) if ingress else (rule.from_, rule.to)
+    groups = rule_groups(spec, rule, ends)
     out: list[Resource] = []
     for group in groups:
-        peers = [p for peer in rule.from_ if (p := admin_peer(spec, rule.namespace, peer, group.namespace))]
+        peers = [p for peer in others if (p := admin_peer(spec, rule.namespace, peer, group.namespace))]
         if not peers:
             continue
-        body = {"ingress": [_pass(name, "from", peers, _ports(rule))]}
+        body = {direction: [_pass(name, "from" if ingress else "to", peers, _ports(rule))]}
         subject = _subject(group.namespace, group.labels)
-        policy_name = _name(name, "ingress", group, groups)
-        out.append(_policy(spec, group.namespace, policy_name, subject, body, priority, ("network", name)))
-    return out
-
-
-def _egress_policies(spec: Spec, name: str, rule: NetworkRule, priority: int) -> list[Resource]:
-    groups = rule_groups(spec, rule, rule.from_)
-    out: list[Resource] = []
-    for group in groups:
-        peers = [p for peer in rule.to if (p := admin_peer(spec, rule.namespace, peer, group.namespace))]
-        if not peers:
-            continue
-        body = {"egress": [_pass(name, "to", peers, _ports(rule))]}
-        subject = _subject(group.namespace, group.labels)
-        policy_name = _name(name, "egress", group, groups)
+        policy_name = _name(name, direction, group, groups)
         out.append(_policy(spec, group.namespace, policy_name, subject, body, priority, ("network", name)))
     return out
 
