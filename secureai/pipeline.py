@@ -75,12 +75,12 @@ STDIN_NAME = "<stdin>"
 RENDER_MARKER = ".secureai-render"
 
 
-Loaded = dict[str, Result[Document]]
+LoadCache = dict[str, Result[Document]]
 """Files already loaded (and roots composed) in this run, by absolute path: a directory walk
 reads each file once."""
 
 
-def _load_one(path: Path, cache: Loaded | None) -> Result[Document]:
+def _load_one(path: Path, cache: LoadCache | None) -> Result[Document]:
     if path == STDIN:
         return load_stream(sys.stdin.buffer, STDIN_NAME, Path.cwd())
     if cache is None:
@@ -91,7 +91,7 @@ def _load_one(path: Path, cache: Loaded | None) -> Result[Document]:
     return cache[key]
 
 
-def load_spec(path: Path, cache: Loaded | None = None) -> Result[Document]:
+def load_spec(path: Path, cache: LoadCache | None = None) -> Result[Document]:
     """The spec file, or standard input when `path` is `-` (fromFile paths: the working
     directory), composed with the files it includes when it is a root spec."""
     loaded = _load_one(path, cache)
@@ -109,7 +109,7 @@ def load_spec(path: Path, cache: Loaded | None = None) -> Result[Document]:
 
 @batch
 def compile_path(
-    path: Path, environ: Mapping[str, str] | None = None, cache: Loaded | None = None
+    path: Path, environ: Mapping[str, str] | None = None, cache: LoadCache | None = None
 ) -> Result[Compiled]:
     """Run every stage on one spec file. The value is None when any stage found an error."""
     environ = os.environ if environ is None else environ
@@ -270,7 +270,7 @@ def validate_paths(paths: list[Path], environ: Mapping[str, str] | None = None) 
     folder that holds an organisation's root and its teams' files.
     """
     files, found, skipped = spec_files(paths)
-    cache: Loaded = {}
+    cache: LoadCache = {}
     roots = [p for p in files if p != STDIN and _is_root(_load_one(p, cache))]
     parts: set[str] = set()
     for path in roots:
@@ -289,6 +289,6 @@ def _is_root(loaded: Result[Document]) -> bool:
     return loaded.value is not None and "include" in loaded.value.data
 
 
-def _parts_read(root: Path, cache: Loaded) -> set[str]:
+def _parts_read(root: Path, cache: LoadCache) -> set[str]:
     composed = load_spec(root, cache)  # from the cache: no file is read twice
     return {os.path.abspath(p) for p in composed.value.included} if composed.value else set()

@@ -338,3 +338,10 @@ def test_a_part_cannot_set_its_namespaces_guardrails(org: Path) -> None:
     # Labels alone are the team's; the root may declare a team's namespace with its guardrails.
     _edit(org / "teams" / "data.yaml", ", podSecurity: privileged }", " }")
     assert texts() == []
+
+
+def test_a_broken_part_is_reported_once_in_a_folder_walk(org: Path) -> None:
+    (org / "teams" / "data.yaml").write_text("namespaces:\n  data: {\n", encoding="utf-8")
+    found = validate_paths([Path(".")], {})
+    assert [d.code for d in found.diagnostics] == ["SA001"]
+    assert found.files == 3

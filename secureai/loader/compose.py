@@ -162,12 +162,13 @@ def compose(document: Any, root_path: Path | None, load: Loader) -> Result[Any]:
                 continue
             included[real] = index
             loaded = load(Path(shown), shown)
+            # Read, even when empty or broken: a folder walk must not check it again on its own.
+            sources.files.append(shown)
             if loaded.value is None and _empty(loaded.diagnostics):
                 continue  # a team's file with nothing in it yet declares nothing
             found.extend(loaded.diagnostics)
             if loaded.value is None:
                 continue
-            sources.files.append(shown)
             found.extend(
                 _merge(loaded.value, grant, merged, sources, declared, _relative_dir(real.parent, root_dir))
             )
