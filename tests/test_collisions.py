@@ -8,7 +8,11 @@ import pytest
 from specutil import messages
 
 from secureai.compile.collisions import check_collisions
-from secureai.compile.plan import Plan, Resource
+from secureai.compile.plan import SECRET_TYPES, Plan, Resource
+from secureai.pipeline import compile_path
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = [*sorted((ROOT / "specs").glob("*.yaml")), ROOT / "specs" / "org" / "secureai.yaml"]
 
 VAULT = """\
 version: 1
@@ -112,3 +116,12 @@ def test_entries_that_would_share_a_generated_value_are_refused(
         "spec.yaml:14:10: error[SA255]: vaultSecrets.models.data.k and secrets.models.data.k would share one "
         "generated value (both are stored as 'vault/models/k'); each would silently get the other's"
     ), found
+
+
+@pytest.mark.parametrize("spec", EXAMPLES, ids=lambda p: p.parent.name if p.parent.name == "org" else p.stem)
+def test_secret_values_stand_only_in_secret_types(spec: Path) -> None:
+    """The generated-value check looks only at SECRET_TYPES: no example places one elsewhere."""
+    result = compile_path(spec, {"HF_TOKEN": "x", "REGISTRY_AUTH_JSON": "{}"})
+    assert result.value is not None
+    holders = {r.type for r in result.value.plan.resources if r.secret_paths()}
+    assert holders <= SECRET_TYPES

@@ -15,6 +15,8 @@ from secureai.model.spec import Spec
 
 def check_api_egress(spec: Spec) -> list[Diagnostic]:
     out: list[Diagnostic] = []
+    # Only rules to the API server can let a workload out: found once, not per workload.
+    to_api = [rule for rule in spec.network.values() if any(peer.api_server for peer in rule.to)]
     for name, w in spec.workloads.items():
         account = w.service_account or name
         access = spec.access.get(account)
@@ -24,7 +26,7 @@ def check_api_egress(spec: Spec) -> list[Diagnostic]:
         if namespace is None or namespace.network != "default-deny":
             continue
         labels = pod_labels(name, w)
-        if any(_lets_out(rule, w.namespace, labels) for rule in spec.network.values()):
+        if any(_lets_out(rule, w.namespace, labels) for rule in to_api):
             continue
         out.append(
             warning(
@@ -40,8 +42,6 @@ def check_api_egress(spec: Spec) -> list[Diagnostic]:
 
 
 def _lets_out(rule: NetworkRule, namespace: str, labels: dict[str, str]) -> bool:
-    if not any(peer.api_server for peer in rule.to):
-        return False
     return any(_selects(peer, rule, namespace, labels) for peer in rule.from_)
 
 

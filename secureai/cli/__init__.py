@@ -2,8 +2,9 @@
 
 Only this package turns results into exit codes and text. Heavy modules (render, Pulumi) are
 imported inside the commands that need them, so `secureai validate` stays fast and never
-imports pulumi. `validate`, the command CI runs most, takes a fast path that skips typer's
-parameter machinery (secureai.cli.fast) and falls back to typer for anything it does not know.
+imports pulumi. `validate`, the command CI runs most, takes a fast path that needs no typer at
+all (secureai.cli.fast) and falls back to typer for anything it does not know; so the typer app
+(`app`, with every verb registered) is made only when a command line needs it.
 """
 
 from __future__ import annotations
@@ -12,27 +13,42 @@ import contextlib
 import gc
 import os
 import sys
-from typing import NoReturn
-
-import typer
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from secureai import exitcodes
-from secureai.cli.common import app
 
-# The verbs register themselves on `app` when imported, in this order, which is --help's.
-# isort: split
-from secureai.cli import check  # noqa: F401  (validate, schema)
+if TYPE_CHECKING:
+    import typer
 
-# isort: split
-from secureai.cli import render  # noqa: F401  (render)
-
-# isort: split
-from secureai.cli import review  # noqa: F401  (access, diff)
-
-# isort: split
-from secureai.cli import deploy  # noqa: F401  (preview, apply, destroy)
+    app: typer.Typer
 
 __all__ = ["app", "main"]
+
+
+def __getattr__(name: str) -> Any:
+    """`secureai.cli.app`, made on first use (PEP 562): importing typer costs ~45 ms."""
+    if name != "app":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return _typer_app()
+
+
+def _typer_app() -> typer.Typer:
+    from secureai.cli.common import app
+
+    # The verbs register themselves on `app` when imported, in this order, which is --help's.
+    # isort: split
+    from secureai.cli import check  # noqa: F401  (validate, schema)
+
+    # isort: split
+    from secureai.cli import render  # noqa: F401  (render)
+
+    # isort: split
+    from secureai.cli import review  # noqa: F401  (access, diff)
+
+    # isort: split
+    from secureai.cli import deploy  # noqa: F401  (preview, apply, destroy)
+
+    return app
 
 
 def main() -> None:
@@ -46,11 +62,13 @@ def main() -> None:
 
         code = fast_validate(sys.argv[1:])
         if code is None:
-            app()
+            _typer_app()()
         else:
             _exit(code)
     except KeyboardInterrupt:
-        typer.echo("interrupted", err=True)
+        from secureai.cli.plain import echo
+
+        echo("interrupted", err=True)
         _exit(exitcodes.INTERRUPTED)
     except SystemExit as done:
         _exit(done.code if isinstance(done.code, int) else exitcodes.USAGE if done.code else exitcodes.OK)

@@ -1,50 +1,19 @@
 """`secureai validate` and `secureai schema`: check specs without a cluster, print the schema.
 
-`run_validate` is the command's one core function: the typer command and the fast path
-(secureai.cli.fast, which skips typer's parameter machinery for this hottest CI command) both
-call it, so they cannot answer differently.
+validate's one core function is `secureai.cli.validating.run_validate`: this typer command and
+the fast path (secureai.cli.fast, which skips typer for this hottest CI command) both call it,
+so they cannot answer differently.
 """
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from secureai.cli.common import FORMAT_HELP, OutputFormat, QuietOpt, app, fail, guarded, shown
-
-DEFAULT_MAX_FINDINGS = 50  # held equal to report.MAX_FINDINGS by a test (report loads lazily)
-
-
-def run_validate(
-    specs: list[Path],
-    output_format: str = "text",
-    strict: bool = False,
-    quiet: bool = False,
-    verbose: bool = False,
-    max_findings: int = DEFAULT_MAX_FINDINGS,
-) -> int:
-    """Check `specs`, print the report in `output_format`; the exit code."""
-    from secureai import report
-    from secureai.pipeline import validate_paths
-
-    outcome = validate_paths(specs)
-    if verbose:
-        for skipped in outcome.skipped:
-            typer.echo(f"skipped {skipped}", err=True)
-    if output_format == OutputFormat.text:
-        findings = shown(outcome.diagnostics, quiet, strict)
-        colour = report.use_colour(sys.stdout)
-        text = report.as_text(findings, outcome.files, colour=colour, limit=max_findings)
-        if quiet:
-            text = "\n".join(text.splitlines()[:-1])  # the summary line
-        if text:
-            typer.echo(text)
-    else:
-        typer.echo(report.FORMATTERS[output_format](outcome.diagnostics, outcome.files))
-    return outcome.exit_code(strict)
+from secureai.cli.common import FORMAT_HELP, OutputFormat, QuietOpt, app, fail, guarded
+from secureai.cli.validating import DEFAULT_MAX_FINDINGS, run_validate
 
 
 @app.command(short_help="Check specs without a cluster (exit 1 on findings).")

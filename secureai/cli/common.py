@@ -3,7 +3,6 @@ any unexpected error into one line and exit 2, and the options several verbs tak
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from enum import StrEnum
 from functools import wraps
@@ -13,6 +12,7 @@ from typing import Annotated, Any, NoReturn, TypeVar
 import typer
 
 from secureai import __version__, exitcodes
+from secureai.cli.plain import internal_error
 
 app = typer.Typer(
     name="secureai",
@@ -93,10 +93,7 @@ def guarded(command: F) -> F:
         except (typer.Exit, typer.Abort, SystemExit):
             raise
         except Exception as exc:
-            if os.environ.get("SECUREAI_DEBUG"):
-                raise
-            # Only the exception type: an exception's text could carry a value.
-            fail(f"internal error ({type(exc).__name__})", "rerun with SECUREAI_DEBUG=1 and report it")
+            raise typer.Exit(internal_error(exc)) from None
 
     return wrapper  # type: ignore[return-value]
 
@@ -124,8 +121,3 @@ DeploySpecArg = Annotated[Path, typer.Argument(help="The spec file.", show_defau
 
 # Commands other than validate list a screenful of findings per file, then this.
 VALIDATE_ALL = "secureai validate --max-findings 0 lists them all"
-
-
-def shown(diagnostics: list[Any], quiet: bool, strict: bool = False) -> list[Any]:
-    """--quiet keeps what makes the run fail: errors, and warnings under --strict."""
-    return [d for d in diagnostics if d.is_error or strict] if quiet else diagnostics

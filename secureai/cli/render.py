@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from secureai.cli.common import VALIDATE_ALL, QuietOpt, SpecArg, app, guarded, shown
+from secureai.cli.common import VALIDATE_ALL, QuietOpt, SpecArg, app, guarded
+from secureai.cli.plain import shown
 
 
 @app.command(short_help="Write manifests and Vault files for review or GitOps.")

@@ -11,7 +11,7 @@ one stored stack config key) are refused too.
 
 from __future__ import annotations
 
-from secureai.compile.plan import Plan, Resource, iter_secrets
+from secureai.compile.plan import SECRET_TYPES, Plan, Resource, iter_secrets
 from secureai.diagnostics import Diagnostic, SpecPath, error
 
 
@@ -59,6 +59,8 @@ def _shared_generated_values(plan: Plan) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     first_at: dict[str, str] = {}
     for resource in plan.resources:
+        if resource.type not in SECRET_TYPES:
+            continue
         for _, value in iter_secrets(resource.properties):
             if value.source != "generate":
                 continue

@@ -24,6 +24,10 @@ from typing import Any
 from secureai.diagnostics import SpecPath
 
 PropertyPath = tuple[str | int, ...]
+# The only resource types a SecretValue is placed in (Kubernetes Secrets, Vault KV data). A test
+# holds every example's Plan to it, so a pass that looks only for secret values can skip the
+# other manifests (at 10,000 workloads, the walk of every manifest took 0.4 s of validate).
+SECRET_TYPES = frozenset({"kubernetes:core/v1:Secret", "vault:kv/secretV2:SecretV2"})
 
 
 @dataclass(frozen=True)

@@ -192,10 +192,8 @@ def parse_text(text: str, file: str) -> Result[Any]:
     except LoadError as exc:
         return Result(None, [exc.diagnostic.located(file, exc.diagnostic.position)])
     loader = _LOADER(text)
-    feed, check, get = composer.feed, loader.check_event, loader.get_event
     try:
-        while check():
-            feed(get())
+        composer.run(loader.check_event, loader.get_event)
     except LoadError as exc:
         return Result(None, [exc.diagnostic.located(file, exc.diagnostic.position)])
     except yaml.MarkedYAMLError as exc:

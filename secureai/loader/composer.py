@@ -12,6 +12,7 @@ billion-laughs file stops after a few thousand events with bounded memory.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -31,6 +32,9 @@ _MERGE_KEY = "<<"
 _STR = f"{_CORE}str"
 _SCALAR = yaml.ScalarEvent
 _MAP_START, _MAP_END = yaml.MappingStartEvent, yaml.MappingEndEvent
+# tuple.__new__ makes a Position without the named tuple's Python-level __new__: half the
+# cost, once per YAML node (0.05 s of loading 10,000 workloads).
+_position = tuple.__new__
 _SEQ_START, _SEQ_END = yaml.SequenceStartEvent, yaml.SequenceEndEvent
 
 
@@ -89,17 +93,36 @@ class Composer:
         self.documents = 0
         self.diagnostics: list[Diagnostic] = []
 
+    def run(self, check: Callable[[], bool], get: Callable[[], Any]) -> None:
+        """Feed every event the parser has; the loop dispatches the frequent ones itself (one
+        Python call per event instead of two: about 0.1 s of loading 10,000 workloads)."""
+        scalar, start, end, feed = self._scalar, self._start, self._end, self.feed
+        while check():
+            event = get()
+            cls = event.__class__  # exact classes: the parser makes no subclasses
+            if cls is _SCALAR:
+                scalar(event)
+            elif cls is _MAP_END or cls is _SEQ_END:
+                end()
+            elif cls is _MAP_START or cls is _SEQ_START:
+                start(event)
+            else:
+                feed(event)
+
+    def _end(self) -> None:
+        frame = self.stack.pop()
+        value = self._finish(frame)
+        self._add(value, frame.weight)
+        if frame.anchor:
+            self._remember(frame.anchor, value, frame.weight, frame.path, frame.position)
+
     def feed(self, event: Any) -> None:
         # Exact classes (the parser makes no subclasses), the most frequent first: load speed.
         cls = event.__class__
         if cls is _SCALAR:
             self._scalar(event)
         elif cls is _MAP_END or cls is _SEQ_END:
-            frame = self.stack.pop()
-            value = self._finish(frame)
-            self._add(value, frame.weight)
-            if frame.anchor:
-                self._remember(frame.anchor, value, frame.weight, frame.path, frame.position)
+            self._end()
         elif cls is _MAP_START or cls is _SEQ_START:
             self._start(event)
         elif isinstance(event, yaml.ScalarEvent):
@@ -193,7 +216,7 @@ class Composer:
             )
         path = self._child_path(event)
         mark = event.start_mark
-        position = Position(mark.line + 1, mark.column + 1)
+        position = _position(Position, (mark.line + 1, mark.column + 1))
         values = self.smap.values
         if path not in values:  # a duplicate key's value must not move the first one
             values[path] = position
@@ -231,7 +254,7 @@ class Composer:
         if self.total > MAX_NODES:
             self._count(0, event)
         mark = event.start_mark
-        position = Position(mark.line + 1, mark.column + 1)
+        position = _position(Position, (mark.line + 1, mark.column + 1))
         stack = self.stack
         parent = stack[-1] if stack else None
         if parent is not None and parent.kind == "map" and parent.pending_key is None:

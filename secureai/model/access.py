@@ -28,10 +28,14 @@ Verb = Literal[
 # is root) and "10" or 10.0 as 10.
 
 
+def _core_group() -> list[str]:
+    return [""]
+
+
 class AccessRule(Model):
     verbs: list[Verb] = Field(min_length=1)
     resources: list[Text] = Field(min_length=1)
-    api_groups: list[Text] = Field(default_factory=lambda: [""])
+    api_groups: list[Text] = Field(default_factory=_core_group)
     names: list[DnsSubdomain] = Field(default_factory=empty_list)
 
 

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from secureai.diagnostics import Diagnostic, Result, SpecPath, did_you_mean, error, misspelling_of
 from secureai.loader import Document, raw_text
+from secureai.model.prebuilt import ensure_built
 from secureai.model.spec import Spec
 
 _TYPE_NAMES = {
@@ -41,6 +42,7 @@ _SOURCES_HINT = (
 
 def build_spec(document: Document) -> Result[Spec]:
     """The `model` stage: data -> Spec, or positioned diagnostics for every problem."""
+    ensure_built()
     try:
         spec = Spec.model_validate(document.data, by_alias=True, by_name=False)
     except ValidationError as exc:

@@ -59,17 +59,29 @@ def _free_text(value: str) -> str:
     return value
 
 
-def _matcher(pattern: str, what: str, max_len: int | None = None) -> Callable[[str], str]:
-    compiled = re.compile(pattern)
+class _Matcher:
+    """A name check (a class, not a closure: validators must pickle for the schema cache)."""
 
-    def check(value: str) -> str:
-        if max_len is not None and len(value) > max_len:
-            raise ValueError(f"'{value}' is too long for {what} (at most {max_len} characters)")
-        if not compiled.fullmatch(value):
-            raise ValueError(f"'{value}' is not {what}")
+    __slots__ = ("compiled", "max_len", "what")
+
+    def __init__(self, pattern: str, what: str, max_len: int | None = None):
+        self.compiled = re.compile(pattern)
+        self.what = what
+        self.max_len = max_len
+
+    def __call__(self, value: str) -> str:
+        if self.max_len is not None and len(value) > self.max_len:
+            raise ValueError(f"'{value}' is too long for {self.what} (at most {self.max_len} characters)")
+        if not self.compiled.fullmatch(value):
+            raise ValueError(f"'{value}' is not {self.what}")
         return value
 
-    return check
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_Matcher, (self.compiled.pattern, self.what, self.max_len))
+
+
+def _matcher(pattern: str, what: str, max_len: int | None = None) -> Callable[[str], str]:
+    return _Matcher(pattern, what, max_len)
 
 
 def _text_type(pattern: str, what: str, max_len: int | None = None, *more: AfterValidator) -> Any:

@@ -33,6 +33,10 @@ SAFE_VOLUMES: list[VolumeType] = [
 ]
 
 
+def _safe_volumes() -> list[VolumeType]:
+    return list(SAFE_VOLUMES)
+
+
 class HostPath(Model):
     path_prefix: AbsPath
     read_only: StrictBool = True
@@ -49,7 +53,7 @@ class SecurityProfile(Model):
     host_pid: StrictBool = Field(False, alias="hostPID")
     host_ipc: StrictBool = Field(False, alias="hostIPC")
     allowed_capabilities: list[Capability] = Field(default_factory=empty_list)
-    volumes: list[VolumeType] = Field(default_factory=lambda: list(SAFE_VOLUMES))
+    volumes: list[VolumeType] = Field(default_factory=_safe_volumes)
     allowed_host_paths: list[HostPath] = Field(default_factory=empty_list)
     seccomp_profile: Literal["RuntimeDefault", "Localhost"] = "RuntimeDefault"
     seccomp_localhost_profile: LocalhostProfile | None = Field(

@@ -14,11 +14,15 @@ from secureai.model.quota import Quota
 PodSecurityLevel = Literal["privileged", "baseline", "restricted"]
 
 
+def _kube_dns_labels() -> dict[str, str]:
+    return {"k8s-app": "kube-dns"}
+
+
 class ClusterDns(Model):
     """Where cluster DNS runs, so default-deny egress can still reach it."""
 
     namespace: DnsLabel = "kube-system"
-    pod_labels: Labels = Field(default_factory=lambda: {"k8s-app": "kube-dns"})
+    pod_labels: Labels = Field(default_factory=_kube_dns_labels)
     cidrs: list[Cidr] = Field(
         default_factory=empty_list, description="e.g. NodeLocal DNSCache 169.254.20.10/32"
     )

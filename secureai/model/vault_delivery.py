@@ -45,6 +45,10 @@ DEFAULT_AGENT_IMAGE = "quay.io/openbao/openbao:2.7.2"
 DEFAULT_MOUNT_PATH = "/vault/secrets"
 
 
+def _operator_labels() -> dict[str, str]:
+    return {"app.kubernetes.io/name": "external-secrets"}
+
+
 class VaultFile(Model):
     """One file: a granted path's data as JSON (default), one key's value (`key`), or an env file."""
 
@@ -126,7 +130,7 @@ class ExternalSecrets(Model):
     """The cluster runs the External Secrets Operator (external-secrets.io/v1), here."""
 
     namespace: DnsLabel = "external-secrets"
-    pods: Labels = Field(default_factory=lambda: {"app.kubernetes.io/name": "external-secrets"})
+    pods: Labels = Field(default_factory=_operator_labels)
     refresh: Duration = Field("1h", description="how often the operator re-reads Vault")
 
     @model_validator(mode="after")

@@ -12,7 +12,6 @@ through `reveal`; without it each is its placeholder (`<secret:env:DB_PASSWORD>`
 
 from __future__ import annotations
 
-import contextlib
 import io
 import re
 from collections.abc import Callable, Mapping
@@ -122,15 +121,17 @@ TEMPLATES = "secret-templates/"
 
 def kubernetes_files(plan: Plan, reveal: Reveal | None = None) -> dict[str, str]:
     """Relative path -> YAML text for every Kubernetes resource, in path order."""
-    files: dict[str, str] = {}
     scalars: _Scalars = {}  # one render's, so no value outlives it
-    for path, resource in _paths(plan):
+
+    def rendered(entry: tuple[str, Resource]) -> tuple[str, str]:
+        path, resource = entry
         held: list[PropertyPath] = []
         document = manifest(resource, reveal, held)
         if reveal is None and held:
             path = TEMPLATES + path.removeprefix(APPLYABLE)
-        files[path] = to_yaml(document, scalars)
-    return dict(sorted(files.items()))
+        return path, to_yaml(document, scalars)
+
+    return dict(sorted(rendered(entry) for entry in _paths(plan)))
 
 
 def stream(plan: Plan, reveal: Reveal | None = None) -> str:
@@ -149,6 +150,8 @@ def manifest(resource: Resource, reveal: Reveal | None, held: list[PropertyPath]
             held.append(path)
         return value.placeholder() if reveal is None else reveal(value)
 
+    # A copy even without secrets: compiled manifests share parts (a workload's labels are its
+    # selector's), and YAML would write a part met twice as an anchor and an alias.
     return replace_secrets(resource.properties, leaf)
 
 
@@ -184,10 +187,17 @@ _STR, _MAP, _SEQ = _TAG + "str", _TAG + "map", _TAG + "seq"
 _RESOLVER: Any = yaml.resolver.Resolver()  # PyYAML's, as its safe dumper resolves
 
 
-# What `_scalar` worked out per (tag, text): whether the text reads back as the tag written
-# plain, and its style. Manifests repeat the same keys and values thousands of times
-# (`metadata`, `name`, `RuntimeDefault`) and PyYAML's resolver runs its regexes on each.
-_Scalars = dict[tuple[str, str], tuple[bool, str | None]]
+# The event `_scalar` made per (tag, text), worked out once: whether the text reads back as the
+# tag written plain, and its style. Manifests repeat the same keys and values thousands of times
+# (`metadata`, `name`, `RuntimeDefault`) and PyYAML's resolver runs its regexes on each. The
+# emitters only read an event, so one event object serves every occurrence (making 1.5 million
+# of them was a fifth of a 10,000-workload render).
+_Scalars = dict[tuple[str, str], ScalarEvent]
+# The collection events carry nothing of their own: one of each serves every manifest.
+_SEQ_START = SequenceStartEvent(None, _SEQ, True, flow_style=False)
+_SEQ_END = SequenceEndEvent()
+_MAP_START = MappingStartEvent(None, _MAP, True, flow_style=False)
+_MAP_END = MappingEndEvent()
 
 
 def _scalar(tag: str, text: str, scalars: _Scalars) -> ScalarEvent:
@@ -196,8 +206,9 @@ def _scalar(tag: str, text: str, scalars: _Scalars) -> ScalarEvent:
     known = scalars.get((tag, text))
     if known is None:
         plain = _RESOLVER.resolve(ScalarNode, text, (True, False)) == tag
-        known = scalars[tag, text] = (plain, _string_style(text) if tag == _STR else None)
-    return ScalarEvent(None, tag, (known[0], tag == _STR), text, style=known[1])
+        style = _string_style(text) if tag == _STR else None
+        known = scalars[tag, text] = ScalarEvent(None, tag, (plain, tag == _STR), text, style=style)
+    return known
 
 
 def _events(value: Any, containers: set[int], out: list[Any], scalars: _Scalars) -> None:
@@ -214,19 +225,28 @@ def _events(value: Any, containers: set[int], out: list[Any], scalars: _Scalars)
             raise _Unusual
         containers.add(id(value))
         if kind is list:
-            out.append(SequenceStartEvent(None, _SEQ, True, flow_style=False))
+            out.append(_SEQ_START)
             for item in value:
                 _events(item, containers, out, scalars)
-            out.append(SequenceEndEvent())
+            out.append(_SEQ_END)
             return
-        items = list(value.items())
-        with contextlib.suppress(TypeError):  # as the representer: unsortable keys stay in order
-            items = sorted(items)
-        out.append(MappingStartEvent(None, _MAP, True, flow_style=False))
+        try:
+            items = sorted(value.items())
+        except TypeError:  # as the representer: unsortable keys stay in order
+            items = list(value.items())
+        out.append(_MAP_START)
+        get = scalars.get
         for key, item in items:
-            _events(key, containers, out, scalars)
-            _events(item, containers, out, scalars)
-        out.append(MappingEndEvent())
+            # Strings (every key, most values) inline: one call less per scalar.
+            if type(key) is str:
+                out.append(get((_STR, key)) or _scalar(_STR, key, scalars))
+            else:
+                _events(key, containers, out, scalars)
+            if type(item) is str:
+                out.append(get((_STR, item)) or _scalar(_STR, item, scalars))
+            else:
+                _events(item, containers, out, scalars)
+        out.append(_MAP_END)
     elif kind is bool:
         out.append(_scalar(_TAG + "bool", "true" if value else "false", scalars))
     elif kind is int:

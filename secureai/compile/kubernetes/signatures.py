@@ -110,7 +110,13 @@ def signature_policy_name(spec: Spec, namespace: str) -> str:
 
 
 def signed_namespaces(spec: Spec) -> list[str]:
-    return [n for n, ns in spec.namespaces.items() if ns.images is not None and ns.images.signatures]
+    return [n for n in spec.namespaces if _signed(spec, n)]
+
+
+def _signed(spec: Spec, namespace: str) -> bool:
+    """One namespace's answer (asked per workload: listing them all each time was quadratic)."""
+    declared = spec.namespaces.get(namespace)
+    return declared is not None and declared.images is not None and bool(declared.images.signatures)
 
 
 def compile_signatures(spec: Spec) -> list[Resource]:
@@ -139,7 +145,7 @@ def _policy(
 
 def signature_dependencies(spec: Spec, namespace: str) -> list[str]:
     """A workload's pods are created once its namespace's signature policies exist."""
-    policy = spec.namespaces[namespace].images if namespace in signed_namespaces(spec) else None
+    policy = spec.namespaces[namespace].images if _signed(spec, namespace) else None
     if policy is None:
         return []
     suffixes = ["", UNSIGNED] if unsigned_globs(policy) else [""]
@@ -148,4 +154,4 @@ def signature_dependencies(spec: Spec, namespace: str) -> list[str]:
 
 def signature_labels(spec: Spec, namespace: str) -> dict[str, str]:
     """The label that makes policy-controller check the namespace's pods."""
-    return {INCLUDE_LABEL: "true"} if namespace in signed_namespaces(spec) else {}
+    return {INCLUDE_LABEL: "true"} if _signed(spec, namespace) else {}
