@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -117,6 +116,8 @@ def as_json(diagnostics: Sequence[Diagnostic], files: int) -> str:
         "warnings": len(diagnostics) - errors,
         "diagnostics": diagnostics_json(diagnostics),
     }
+    import json  # only JSON output pays for it
+
     return json.dumps(doc, indent=2, sort_keys=True)
 
 
@@ -185,6 +186,8 @@ def as_sarif(diagnostics: Sequence[Diagnostic], files: int) -> str:
         "columnKind": "unicodeCodePoints",
         "results": [_result(d, index[d.code], uris[d.file]) for d in diagnostics],
     }
+    import json
+
     return json.dumps({"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}, indent=2, sort_keys=True)
 
 

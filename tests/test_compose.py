@@ -271,7 +271,7 @@ def test_the_org_example_validates_renders_and_diffs(tmp_path: Path) -> None:
         copy / "teams" / "serving.yaml",
         "    service: { ports: [http] }\n",
         "    service: { ports: [http] }\n  batch:\n    namespace: serving\n    kind: Job\n"
-        "    image: ghcr.io/acme/batch:1.0.0\n    runAsUser: 10001\n"
+        f"    image: ghcr.io/acme/batch:1.0.0@sha256:{'b' * 64}\n    runAsUser: 10001\n"
         "    env: { HF_TOKEN: { secret: hf-token, key: token } }\n"
         '    resources: { limits: { cpu: "1", memory: 1Gi } }\n',
     )
@@ -285,7 +285,7 @@ def test_the_org_example_validates_renders_and_diffs(tmp_path: Path) -> None:
     assert diff.exit_code == 0, diff.output
     assert (
         "+ new-reader    serving/hf-token/token: serving/batch by env (env HF_TOKEN (batch)), granted by "
-        "Job serving/batch  (org/teams/serving.yaml:22)" in diff.output
+        "Job serving/batch  (org/teams/serving.yaml:26)" in diff.output
     )
 
 

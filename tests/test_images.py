@@ -348,3 +348,34 @@ def test_llm_platform_declares_image_policies_its_pods_pass() -> None:
     assert len(checked) == 2  # vllm and the fine-tune
     for namespace, template in checked:
         assert admission(plan, as_admitted(template), namespace) == []
+
+
+EXAMPLES = [
+    *sorted((Path(__file__).resolve().parent.parent / "specs").glob("*.yaml")),
+    Path(__file__).resolve().parent.parent / "specs" / "org" / "secureai.yaml",
+]
+
+
+@pytest.mark.parametrize(
+    "path", EXAMPLES, ids=[p.parent.name if p.parent.name == "org" else p.stem for p in EXAMPLES]
+)
+def test_every_example_pins_its_images_and_quotas_its_gpus(path: Path) -> None:
+    """Every namespace of an example that runs workloads requires digests from allowed
+    registries; where a namespace has GPU workloads, its quota bounds the GPUs; and from 1.28,
+    where the cluster enforces the policy, every pod the example renders is admitted."""
+    result = compile_path(path, {})
+    assert result.value is not None, [d.text() for d in result.diagnostics]
+    spec, plan = result.value.spec, result.value.plan
+    for name in {w.namespace for w in spec.workloads.values()}:
+        policy = spec.namespaces[name].images
+        assert policy is not None and policy.require_digest and policy.allowed_registries, name
+        assert policy.exceptions == [], name
+    for w in spec.workloads.values():
+        if w.resources and "nvidia.com/gpu" in str(w.resources):
+            quota = spec.namespaces[w.namespace].quota
+            assert quota is not None and "nvidia.com/gpu" in quota.requests, w.namespace
+    if spec.minor >= 28:
+        templates = namespaced_templates(plan)
+        assert templates
+        for namespace, template in templates:
+            assert admission(plan, as_admitted(template), namespace) == [], namespace
