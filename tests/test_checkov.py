@@ -27,6 +27,7 @@ from typing import Any
 
 import pytest
 import yaml
+from scanner_accepted import Accepted
 
 from secureai.model.workloads import Workload
 from secureai.pipeline import compile_path
@@ -55,20 +56,6 @@ class Finding:
     kind: str
     namespace: str
     name: str
-
-
-@dataclass(frozen=True)
-class Accepted:
-    """A finding accepted in the named examples, on one resource."""
-
-    check: str
-    examples: tuple[str, ...]
-    kind: str
-    name: str
-    reason: str
-
-    def covers(self, example: str, f: Finding) -> bool:
-        return example in self.examples and (f.check, f.kind, f.name) == (self.check, self.kind, self.name)
 
 
 LLM = ("llm-platform", "llm-platform-cilium")

@@ -28,6 +28,7 @@ from typing import Any
 
 import pytest
 import yaml
+from scanner_accepted import Accepted
 
 from secureai.model.spec import Spec
 from secureai.pipeline import compile_path
@@ -53,25 +54,6 @@ class Finding:
     name: str
     container: str  # "" where the finding is not about one container
     message: str
-
-
-@dataclass(frozen=True)
-class Accepted:
-    """A finding accepted in the named examples, on one resource (name "*": each of that kind)."""
-
-    check: str
-    examples: tuple[str, ...]
-    kind: str
-    name: str
-    reason: str
-
-    def covers(self, example: str, f: Finding) -> bool:
-        return (
-            example in self.examples
-            and f.check == self.check
-            and f.kind == self.kind
-            and self.name in ("*", f.name)
-        )
 
 
 LLM = ("llm-platform", "llm-platform-cilium")
