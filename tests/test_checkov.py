@@ -27,11 +27,10 @@ from typing import Any
 
 import pytest
 import yaml
-from scanner_accepted import Accepted
+from scanners import Accepted, rendered_manifests, unaccepted
 
 from secureai.model.workloads import Workload
 from secureai.pipeline import compile_path
-from secureai.render import render_files, write_tree
 
 ROOT = Path(__file__).resolve().parent.parent
 CHECKOV = ROOT / ".venv-checkov" / "bin" / "checkov"
@@ -249,23 +248,12 @@ def scan(
 ) -> tuple[list[Finding], dict[str, set[tuple[str, str]]]]:
     """The example's findings that nothing accepts, and checkov's results; checks every accepted
     entry is still used."""
-    compiled = compile_path(path, ENV).value
-    assert compiled is not None
-    out = tmp_path / "out"
-    write_tree(render_files(compiled.plan), out)
-    manifests = out / "kubernetes"
-    if edit is not None:
-        edit(manifests)
+    _, manifests = rendered_manifests(path, ENV, tmp_path, edit)
     report = run_checkov(manifests)
     assert report["summary"]["parsing_errors"] == 0
     found = findings(report)
     rule = rule_for(manifests)
-    left = [f for f in found if not any(a.covers(example, f) for a in ACCEPTED) and rule(f) is None]
-    if edit is None:
-        stale = [
-            a for a in ACCEPTED if example in a.examples and not any(a.covers(example, f) for f in found)
-        ]
-        assert not stale, f"accepted findings checkov no longer reports (drop them): {stale}"
+    left = unaccepted("checkov", example, found, ACCEPTED, rule, stale_too=edit is None)
     return left, results(report)
 
 

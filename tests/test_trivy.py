@@ -28,11 +28,9 @@ from typing import Any
 
 import pytest
 import yaml
-from scanner_accepted import Accepted
+from scanners import Accepted, rendered_manifests, unaccepted
 
 from secureai.model.spec import Spec
-from secureai.pipeline import compile_path
-from secureai.render import render_files, write_tree
 
 ROOT = Path(__file__).resolve().parent.parent
 TRIVY = Path(sys.executable).parent / "trivy"
@@ -249,24 +247,13 @@ def scan(
     path: Path, example: str, tmp_path: Path, edit: Callable[[Path], None] | None = None
 ) -> list[Finding]:
     """The example's findings that nothing accepts; checks every accepted entry is still used."""
-    compiled = compile_path(path, {}).value
-    assert compiled is not None
-    out = tmp_path / "out"
-    write_tree(render_files(compiled.plan), out)
-    manifests = out / "kubernetes"
-    if edit is not None:
-        edit(manifests)
+    compiled, manifests = rendered_manifests(path, {}, tmp_path, edit)
     report = run_trivy(manifests, tmp_path / "trivy", trusted_registries(compiled.spec))
     scanned, found = findings(report, manifests)
     # trivy read every manifest (a file it cannot parse would be left out silently).
     assert scanned == {p.name for p in manifests.iterdir()}
     rule = rule_for(compiled.spec, manifests)
-    left = [f for f in found if not any(a.covers(example, f) for a in ACCEPTED) and rule(f) is None]
-    if edit is None:
-        stale = [
-            a for a in ACCEPTED if example in a.examples and not any(a.covers(example, f) for f in found)
-        ]
-        assert not stale, f"accepted findings trivy no longer reports (drop them): {stale}"
+    left = unaccepted("trivy", example, found, ACCEPTED, rule, stale_too=edit is None)
     return left
 
 
